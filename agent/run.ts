@@ -1,14 +1,95 @@
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import type { CorralConfig } from '../lib/config/schema.js';
+import { RateLimitedLog } from '../lib/log/rate-limited.js';
+import type { Datapoint, DatapointSink } from '../lib/model/datapoint.js';
+import { StatsdEngine } from './pipelines/statsd-engine.js';
+import { NullSink } from './sinks/null/null-sink.js';
+import { StdoutSink } from './sinks/stdout/stdout-sink.js';
+import { registerStatsdMetrics } from './sources/statsd/metrics.js';
+import { rejectLogger, StatsdSource } from './sources/statsd/source.js';
+import { AlignedTicker } from './transforms/statsd-aggregate/aligned-ticker.js';
 
 export interface RunningAgent {
+  readonly registry: Registry;
+  readonly statsd: StatsdSource | null;
   /** Flushes what is aggregated to the sink and closes listeners. */
   stop(): Promise<void>;
 }
 
+function createSink(config: CorralConfig): DatapointSink {
+  switch (config.agent.sink) {
+    case 'stdout':
+      return new StdoutSink();
+    case 'null':
+      return new NullSink();
+  }
+}
+
+/** StatsD listeners -> aggregation -> flushes on wall-clock boundaries. */
+async function startStatsd(
+  config: CorralConfig,
+  registry: Registry,
+  emit: (batch: Datapoint[]) => void,
+  logger: Logger,
+) {
+  const s = config.statsd;
+  const log = new RateLimitedLog(logger);
+  const engine = new StatsdEngine(
+    {
+      maxPacketSize: s.maxPacketSize,
+      maxLineLength: s.maxLineLength,
+      percentiles: s.percentiles,
+      timerSampleCap: s.timerSampleCap,
+      setExactCap: s.setExactCap,
+      idleTtlMs: s.idleTtl,
+      flushIntervalMs: s.flushInterval,
+      maxSeries: s.maxSeries,
+      maxSeriesPerContainer: s.maxSeriesPerContainer,
+    },
+    rejectLogger(log),
+  );
+  const aggregator = engine.aggregator;
+  aggregator.onDrop = (reason, name, containerId) =>
+    log.warn(reason, { reason, name, containerId }, 'dropped StatsD line: series cap reached');
+  const source = new StatsdSource(s, engine, logger, log);
+  registerStatsdMetrics(registry, engine.stats, aggregator);
+  const ticker = new AlignedTicker(s.flushInterval, (boundary, length) =>
+    emit(aggregator.flush(boundary, length)),
+  );
+  await source.start();
+  ticker.start();
+  return {
+    source,
+    async stop() {
+      ticker.stop();
+      await source.stop();
+      // The interval in progress is flushed short: stamped now, rates over the time elapsed.
+      const now = Date.now();
+      emit(aggregator.flush(now, Math.max(1, now - ticker.intervalStart)));
+    },
+  };
+}
+
 /** Starts the agent's sources, transforms and sinks as configured. */
 export async function runAgent(config: CorralConfig, logger: Logger): Promise<RunningAgent> {
-  void config;
-  void logger;
-  throw new Error('not implemented yet');
+  const registry = new Registry();
+  const sink = createSink(config);
+  const emit = (batch: Datapoint[]) => {
+    if (batch.length === 0) return;
+    Promise.resolve(sink.write(batch)).catch((error: unknown) =>
+      logger.error({ err: error }, 'sink write failed'),
+    );
+  };
+  const statsd = config.agent.sources.includes('statsd')
+    ? await startStatsd(config, registry, emit, logger)
+    : null;
+  return {
+    registry,
+    statsd: statsd?.source ?? null,
+    async stop() {
+      await statsd?.stop();
+      await sink.close();
+    },
+  };
 }

@@ -1,0 +1,127 @@
+import { Reject, type RejectCode } from './reject-reason.js';
+
+/**
+ * Canonical identity of a StatsD series: the sanitized name and the sorted tags. Runs
+ * only when a raw name or raw tag text is seen for the first time; the aggregator caches
+ * the result under the raw text.
+ */
+
+function isNameChar(c: number): boolean {
+  return (
+    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45
+  );
+}
+
+function isWhitespace(c: number): boolean {
+  return c === 32 || c === 9 || c === 11 || c === 12 || c === 13 || c === 0xa0;
+}
+
+/** Whitespace becomes "_", "/" becomes "-", anything else outside [A-Za-z0-9_.-] is dropped. */
+export function sanitizeName(raw: string): string {
+  let i = 0;
+  while (i < raw.length && isNameChar(raw.charCodeAt(i))) i++;
+  if (i === raw.length) return raw;
+  let out = raw.slice(0, i);
+  for (; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (isNameChar(c)) out += raw[i];
+    else if (isWhitespace(c)) out += '_';
+    else if (c === 47 /* / */) out += '-';
+  }
+  return out;
+}
+
+/** Flat [key, value, key, value, ...] pairs, sorted by key, one per key. */
+export type TagPairs = readonly string[];
+
+export const NO_TAGS: TagPairs = Object.freeze([]);
+
+function hasControlChar(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 32) return true;
+  return false;
+}
+
+/**
+ * Adds DogStatsD tags "k:v,k2,k3:v:with:colons" to into (key -> value). Splits on the
+ * first ":" so values keep theirs; a bare tag has value ""; empty entries are skipped.
+ */
+function addDogTags(text: string, into: Map<string, string>): RejectCode {
+  if (hasControlChar(text)) return Reject.MalformedTags;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf(',', start);
+    if (end === -1) end = text.length;
+    if (end > start) {
+      const colon = text.indexOf(':', start);
+      if (colon === start) return Reject.MalformedTags; // ":v" has no key
+      if (colon === -1 || colon > end) into.set(text.slice(start, end), '');
+      else into.set(text.slice(start, colon), text.slice(colon + 1, end));
+    }
+    start = end + 1;
+  }
+  return Reject.None;
+}
+
+/** Adds Influx-style tags "k=v,k2=v2" (from "name,k=v,k2=v2") to into. */
+function addInfluxTags(text: string, into: Map<string, string>): RejectCode {
+  if (hasControlChar(text)) return Reject.MalformedTags;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf(',', start);
+    if (end === -1) end = text.length;
+    if (end > start) {
+      const eq = text.indexOf('=', start);
+      if (eq <= start || eq > end) return Reject.MalformedTags; // Influx tags always have k=v
+      into.set(text.slice(start, eq), text.slice(eq + 1, end));
+    }
+    start = end + 1;
+  }
+  return Reject.None;
+}
+
+export interface SeriesIdentity {
+  name: string;
+  /** Canonical tag text "k:v,k2:v2" sorted by key ("" for none): the series key within a name. */
+  tagsKey: string;
+  tags: TagPairs;
+}
+
+/**
+ * Resolves a raw name (possibly Influx-style "name,k=v") and raw DogStatsD tag text to the
+ * canonical identity; DogStatsD tags win over Influx tags of the same key.
+ */
+export function resolveIdentity(rawName: string, rawTags: string): SeriesIdentity | RejectCode {
+  const comma = rawName.indexOf(',');
+  const name = sanitizeName(comma === -1 ? rawName : rawName.slice(0, comma));
+  if (name === '') return Reject.EmptyName;
+  if (comma === -1 && rawTags === '') return { name, tagsKey: '', tags: NO_TAGS };
+  const map = new Map<string, string>();
+  if (comma !== -1) {
+    const reason = addInfluxTags(rawName.slice(comma + 1), map);
+    if (reason !== Reject.None) return reason;
+  }
+  const reason = addDogTags(rawTags, map);
+  if (reason !== Reject.None) return reason;
+  return { name, ...canonicalTags(map) };
+}
+
+/** Only the tag part, for a name already known to be canonical and free of Influx tags. */
+export function resolveTags(rawTags: string): { tagsKey: string; tags: TagPairs } | RejectCode {
+  const map = new Map<string, string>();
+  const reason = addDogTags(rawTags, map);
+  if (reason !== Reject.None) return reason;
+  return canonicalTags(map);
+}
+
+function canonicalTags(map: Map<string, string>): { tagsKey: string; tags: TagPairs } {
+  if (map.size === 0) return { tagsKey: '', tags: NO_TAGS };
+  const keys = [...map.keys()].sort();
+  const tags: string[] = [];
+  let tagsKey = '';
+  for (const key of keys) {
+    const value = map.get(key)!;
+    tags.push(key, value);
+    tagsKey += `${tagsKey === '' ? '' : ','}${key}:${value}`;
+  }
+  return { tagsKey, tags };
+}

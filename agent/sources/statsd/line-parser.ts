@@ -1,0 +1,266 @@
+import { parseNumberBytes } from './parse-number.js';
+import { KeyHasher } from './raw-hash.js';
+import { Reject, type RejectCode } from './reject-reason.js';
+
+export const Kind = { Counter: 0, Gauge: 1, Timer: 2, Set: 3 } as const;
+export type KindCode = (typeof Kind)[keyof typeof Kind];
+export const KIND_NAMES = ['counter', 'gauge', 'timer', 'set'] as const;
+
+/** Byte classes for the name scan: a canonical name char, a delimiter, or anything else. */
+const NAME_CHAR = 0;
+const NAME_END = 1;
+const NAME_RAW = 2;
+const NAME_CLASS = new Uint8Array(256).fill(NAME_RAW);
+for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-')
+  NAME_CLASS[c.charCodeAt(0)] = NAME_CHAR;
+NAME_CLASS[58 /* : */] = NAME_END;
+NAME_CLASS[124 /* | */] = NAME_END;
+
+const COLON = 58;
+const PIPE = 124;
+const HASH = 35;
+const AT = 64;
+
+/**
+ * One parsed line, as offsets into the packet's bytes plus the decoded numbers. A single
+ * instance is reused for every line: the hot path allocates nothing.
+ *
+ * keyHash hashes the raw identity "name|tags|kind" (the raw key), so the aggregator can
+ * find the series without building a string.
+ */
+export class StatsdLine {
+  bytes: Buffer = Buffer.alloc(0);
+  nameStart = 0;
+  nameEnd = 0;
+  /** The name holds bytes the canonical name drops or rewrites, or Influx tags. */
+  nameIsRaw = false;
+  tagsStart = 0;
+  tagsEnd = 0;
+  /** More than one "#" field: tags are not one contiguous run of bytes. */
+  splitTags = false;
+  /** 64-bit identity hash of the raw key (two halves). */
+  keyHash1 = 0;
+  keyHash2 = 0;
+  private readonly hasher = new KeyHasher();
+  kind: KindCode = Kind.Counter;
+  /** "ms" for ms timers; "" where the protocol does not say. */
+  unit = '';
+  /** Number of values on the line (DogStatsD 1.1 packs several: "name:1:2:3|d"). */
+  valueCount = 0;
+  /** values[i], with deltas[i] true for a gauge value with a leading sign. */
+  readonly values: number[] = [0];
+  readonly deltas: boolean[] = [false];
+  /** Set lines: where the member is (its bytes are hashed, never decoded). */
+  memberStart = 0;
+  memberEnd = 0;
+  sampleRate = 1;
+  /** DogStatsD container field "c:<id>": offsets, empty when absent. */
+  containerStart = 0;
+  containerEnd = 0;
+  /** DogStatsD timestamp "T<unix seconds>", -1 when absent. */
+  timestampSec = -1;
+
+  get hasTags(): boolean {
+    return this.tagsEnd > this.tagsStart || this.splitTags;
+  }
+
+  get hasContainer(): boolean {
+    return this.containerEnd > this.containerStart;
+  }
+
+  /** The raw name as text (miss path only). */
+  rawName(): string {
+    return this.bytes.toString('utf8', this.nameStart, this.nameEnd);
+  }
+
+  /** The raw DogStatsD tag text, every "#" field joined by "," (miss path only). */
+  rawTags(): string {
+    if (!this.splitTags) return this.bytes.toString('utf8', this.tagsStart, this.tagsEnd);
+    return this.collectTagFields();
+  }
+
+  /** The raw key "name|tags|kind" as a latin1 string: the bytes, one char each. */
+  rawKey(): string {
+    const b = this.bytes;
+    return `${b.toString('latin1', this.nameStart, this.nameEnd)}|${b.toString('latin1', this.tagsStart, this.tagsEnd)}|${this.kind}`;
+  }
+
+  container(): string {
+    return this.bytes.toString('utf8', this.containerStart, this.containerEnd);
+  }
+
+  private reset(bytes: Buffer): void {
+    this.bytes = bytes;
+    this.valueCount = 0;
+    this.sampleRate = 1;
+    this.tagsStart = 0;
+    this.tagsEnd = 0;
+    this.splitTags = false;
+    this.containerStart = 0;
+    this.containerEnd = 0;
+    this.timestampSec = -1;
+    this.unit = '';
+    this.nameIsRaw = false;
+  }
+
+  /**
+   * Parses b[start, end) (no newline inside). Returns Reject.None and fills this, or the
+   * reason the line is rejected.
+   */
+  parse(b: Buffer, start: number, end: number): RejectCode {
+    this.reset(b);
+    if (end > start && b[end - 1] === 13 /* \r */) end--;
+
+    // Name: up to ":"; anything but [A-Za-z0-9_.-] marks it raw (to sanitize once, on a miss).
+    let i = start;
+    let raw = 0;
+    for (; i < end; i++) {
+      const cls = NAME_CLASS[b[i]!]!;
+      if (cls === NAME_END) break;
+      raw |= cls;
+    }
+    if (i === end || b[i] !== COLON)
+      return looksLikeEventOrCheck(b, start, end) ? Reject.Unsupported : Reject.NoValue;
+    if (i === start) return looksLikeEventOrCheck(b, start, end) ? Reject.Unsupported : Reject.EmptyName;
+    this.nameStart = start;
+    this.nameEnd = i;
+    this.nameIsRaw = raw !== 0;
+
+    // Value(s): up to the first pipe.
+    const valueStart = i + 1;
+    let pipe = valueStart;
+    while (pipe < end && b[pipe] !== PIPE) pipe++;
+    if (pipe === valueStart) return Reject.NoValue;
+    if (pipe === end) return Reject.UnknownType;
+
+    // Type: up to the next pipe.
+    let fieldEnd = pipe + 1;
+    while (fieldEnd < end && b[fieldEnd] !== PIPE) fieldEnd++;
+    const typeLength = fieldEnd - pipe - 1;
+    const t0 = b[pipe + 1];
+    if (typeLength === 1) {
+      if (t0 === 99 /* c */) this.kind = Kind.Counter;
+      else if (t0 === 103 /* g */) this.kind = Kind.Gauge;
+      else if (t0 === 104 /* h */ || t0 === 100 /* d */) this.kind = Kind.Timer;
+      else if (t0 === 115 /* s */) this.kind = Kind.Set;
+      else return Reject.UnknownType;
+    } else if (typeLength === 2 && t0 === 109 /* m */ && b[pipe + 2] === 115 /* s */) {
+      this.kind = Kind.Timer;
+      this.unit = 'ms';
+    } else {
+      return Reject.UnknownType;
+    }
+
+    // Optional fields, in any order.
+    while (fieldEnd < end) {
+      const fieldStart = fieldEnd + 1;
+      fieldEnd = fieldStart;
+      while (fieldEnd < end && b[fieldEnd] !== PIPE) fieldEnd++;
+      if (fieldStart === fieldEnd) continue; // trailing or doubled "|": ignored
+      const c = b[fieldStart];
+      if (c === HASH) {
+        if (this.tagsEnd > this.tagsStart) this.splitTags = true;
+        else {
+          this.tagsStart = fieldStart + 1;
+          this.tagsEnd = fieldEnd;
+        }
+      } else {
+        const reason = this.parseField(b, fieldStart, fieldEnd);
+        if (reason !== Reject.None) return reason;
+      }
+    }
+
+    const hasher = this.hasher.reset().bytes(b, start, this.nameEnd).byte(PIPE);
+    hasher
+      .bytes(b, this.tagsStart, this.tagsEnd)
+      .byte(PIPE)
+      .byte(48 + this.kind);
+    hasher.finish(this.nameEnd - start + this.tagsEnd - this.tagsStart + 3);
+    this.keyHash1 = hasher.h1;
+    this.keyHash2 = hasher.h2;
+    return this.parseValues(b, valueStart, pipe);
+  }
+
+  private parseField(b: Buffer, start: number, end: number): RejectCode {
+    const c = b[start];
+    if (c === AT) {
+      const rate = parseNumberBytes(b, start + 1, end);
+      if (!(rate > 0 && rate <= 1)) return Reject.BadSampleRate;
+      this.sampleRate = rate;
+    } else if (c === 99 /* c */ && end - start > 1 && b[start + 1] === COLON) {
+      if (end - start === 2) return Reject.BadContainer;
+      this.containerStart = start + 2;
+      this.containerEnd = end;
+    } else if (c === 84 /* T */) {
+      const ts = parseNumberBytes(b, start + 1, end);
+      // Whole seconds after 1970 and before 2286 (10 digits): anything else is a client bug.
+      if (!(Number.isInteger(ts) && ts >= 0 && ts < 1e10)) return Reject.BadTimestamp;
+      this.timestampSec = ts;
+    }
+    // Unknown fields are ignored, as the DogStatsD agent does, so newer clients keep working.
+    return Reject.None;
+  }
+
+  private parseValues(b: Buffer, start: number, end: number): RejectCode {
+    if (this.kind === Kind.Set) {
+      this.memberStart = start;
+      this.memberEnd = end;
+      this.valueCount = 1;
+      return Reject.None;
+    }
+    let n = 0;
+    let valueStart = start;
+    while (valueStart <= end) {
+      let valueEnd = valueStart;
+      while (valueEnd < end && b[valueEnd] !== COLON) valueEnd++;
+      if (valueEnd === valueStart) return Reject.NoValue;
+      const v = parseNumberBytes(b, valueStart, valueEnd);
+      if (Number.isNaN(v))
+        return isNonFiniteWord(b, valueStart, valueEnd) ? Reject.NonFinite : Reject.NotANumber;
+      if (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) return Reject.NonFinite;
+      const sign = b[valueStart];
+      this.values[n] = v;
+      this.deltas[n] = sign === 43 /* + */ || sign === 45; /* - */
+      n++;
+      valueStart = valueEnd + 1;
+    }
+    this.valueCount = n;
+    return Reject.None;
+  }
+
+  private collectTagFields(): string {
+    const b = this.bytes;
+    const parts: string[] = [];
+    // Re-scan the fields after the type for every "#" field.
+    let i = this.nameEnd;
+    while (i < b.length && b[i] !== PIPE) i++;
+    let lineEnd = b.indexOf(10, i);
+    if (lineEnd === -1) lineEnd = b.length;
+    if (b[lineEnd - 1] === 13) lineEnd--;
+    let fieldEnd = i + 1;
+    while (fieldEnd < lineEnd && b[fieldEnd] !== PIPE) fieldEnd++;
+    while (fieldEnd < lineEnd) {
+      const fieldStart = fieldEnd + 1;
+      fieldEnd = fieldStart;
+      while (fieldEnd < lineEnd && b[fieldEnd] !== PIPE) fieldEnd++;
+      if (fieldEnd > fieldStart && b[fieldStart] === HASH)
+        parts.push(b.toString('utf8', fieldStart + 1, fieldEnd));
+    }
+    return parts.join(',');
+  }
+}
+
+function looksLikeEventOrCheck(b: Buffer, start: number, end: number): boolean {
+  return (
+    end - start >= 3 &&
+    b[start] === 95 /* _ */ &&
+    ((b[start + 1] === 101 /* e */ && b[start + 2] === 123) /* { */ ||
+      (b[start + 1] === 115 /* s */ && b[start + 2] === 99 /* c */ && b[start + 3] === PIPE))
+  );
+}
+
+const NON_FINITE_WORD = /^[+-]?(nan|inf|infinity)$/i;
+
+function isNonFiniteWord(b: Buffer, start: number, end: number): boolean {
+  return end - start <= 9 && NON_FINITE_WORD.test(b.toString('latin1', start, end));
+}

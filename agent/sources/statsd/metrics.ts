@@ -1,0 +1,81 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { StatsdAggregator } from '../../transforms/statsd-aggregate/aggregator.js';
+import { REJECT_REASON_NAMES } from './reject-reason.js';
+import type { StatsdStats } from './stats.js';
+
+/**
+ * Self-metrics of the StatsD source and its aggregation. The hot path bumps plain numbers;
+ * these read them when scraped, so counting costs nothing per line.
+ */
+export function registerStatsdMetrics(
+  registry: Registry,
+  stats: StatsdStats,
+  aggregator: StatsdAggregator,
+): void {
+  const read = (metric: Counter | Gauge, value: number) => {
+    metric.reset();
+    metric.inc(value);
+  };
+  new Counter({
+    name: 'corral_statsd_packets_received_total',
+    help: 'StatsD UDP datagrams received.',
+    registers: [registry],
+    collect() {
+      read(this, stats.packets);
+    },
+  });
+  new Counter({
+    name: 'corral_statsd_bytes_received_total',
+    help: 'StatsD bytes received over UDP.',
+    registers: [registry],
+    collect() {
+      read(this, stats.bytes);
+    },
+  });
+  new Counter({
+    name: 'corral_statsd_lines_received_total',
+    help: 'StatsD lines received over UDP and TCP, rejected ones included.',
+    registers: [registry],
+    collect() {
+      read(this, stats.lines);
+    },
+  });
+  new Counter({
+    name: 'corral_statsd_lines_rejected_total',
+    help: 'StatsD lines (or whole packets) rejected, by reason.',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (let code = 1; code < REJECT_REASON_NAMES.length; code++) {
+        this.inc({ reason: REJECT_REASON_NAMES[code]! }, stats.rejected[code]!);
+      }
+    },
+  });
+  new Counter({
+    name: 'corral_statsd_lines_dropped_total',
+    help: 'StatsD lines dropped because a new series would pass a cardinality cap, by reason.',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(aggregator.dropped)) this.inc({ reason }, n);
+    },
+  });
+  new Gauge({
+    name: 'corral_statsd_live_series',
+    help: 'StatsD series currently aggregated.',
+    registers: [registry],
+    collect() {
+      this.set(aggregator.liveSeries);
+    },
+  });
+  new Gauge({
+    name: 'corral_statsd_tcp_connections',
+    help: 'Open StatsD TCP connections.',
+    registers: [registry],
+    collect() {
+      this.set(stats.tcpConnections);
+    },
+  });
+}
