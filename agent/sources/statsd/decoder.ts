@@ -1,5 +1,5 @@
 import { isAscii, isUtf8 } from 'node:buffer';
-import { StatsdLine } from './line-parser.js';
+import { EMPTY_LINE, StatsdLine } from './line-parser.js';
 import { Reject, type RejectCode } from './reject-reason.js';
 import type { StatsdStats } from './stats.js';
 
@@ -48,18 +48,13 @@ export class StatsdDecoder {
     const length = bytes.length;
     let start = 0;
     while (start < length) {
-      let end = bytes.indexOf(10, start);
-      if (end === -1) end = length;
-      // Empty lines (a trailing newline, "\r\n" endings) are framing, not data.
-      if (end > start && !(end === start + 1 && bytes[start] === 13)) {
+      let reason = line.parse(bytes, start, length);
+      const end = line.end;
+      if (reason !== EMPTY_LINE) {
         this.stats.lines++;
-        let reason: RejectCode;
         if (end - start > maxLineLength) reason = Reject.LineTooLong;
         else if (!valid && !isUtf8(bytes.subarray(start, end))) reason = Reject.InvalidUtf8;
-        else {
-          reason = line.parse(bytes, start, end);
-          if (reason === Reject.None) reason = this.consume(line, containerId);
-        }
+        else if (reason === Reject.None) reason = this.consume(line, containerId);
         if (reason !== Reject.None) this.reject(reason, bytes.toString('utf8', start, end));
       }
       start = end + 1;

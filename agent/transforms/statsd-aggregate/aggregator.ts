@@ -49,7 +49,7 @@ interface TimestampedSeries {
 function canonicalKey(identity: SeriesIdentity, kind: KindCode): string {
   const key = `${identity.name}|${identity.tagsKey}|${kind}`;
   // Raw keys hold one char per byte; non-ASCII tags must be spelled as their UTF-8 bytes.
-  return /^[\x00-\x7f]*$/.test(identity.tagsKey) ? key : Buffer.from(key, 'utf8').toString('latin1');
+  return Buffer.byteLength(key) === key.length ? key : Buffer.from(key, 'utf8').toString('latin1');
 }
 
 /**

@@ -4,6 +4,7 @@ import type { StatsdLine } from '../../sources/statsd/line-parser.js';
 import { DDSketch } from './ddsketch.js';
 import { HyperLogLog } from './hyperloglog.js';
 import { hashMemberBytes } from './member-hash.js';
+import { MemberSet } from './member-set.js';
 import { nearestRank } from './nearest-rank.js';
 
 export const SeriesState = { Live: 1, Dead: 2 } as const;
@@ -43,8 +44,6 @@ export abstract class Series {
   abstract add(line: StatsdLine, limits: SeriesLimits): void;
   /** Appends this interval's datapoint (if any) to ctx.out and starts a new interval. */
   abstract flush(ctx: FlushContext, keepGauge: boolean): void;
-  /** Forgets all state, as if the series had never been seen (idle past the TTL). */
-  abstract clear(): void;
 
   protected datapoint(ctx: FlushContext, value: number, unit: string): Datapoint {
     const tags: Record<string, string> = {};
@@ -73,10 +72,6 @@ export class CounterSeries extends Series {
     ctx.out.push(point);
     this.sum = 0;
   }
-
-  clear(): void {
-    this.sum = 0;
-  }
 }
 
 export class GaugeSeries extends Series {
@@ -94,10 +89,6 @@ export class GaugeSeries extends Series {
   /** Gauges report their last value every interval until idle past the TTL. */
   flush(ctx: FlushContext, keepGauge: boolean): void {
     if (keepGauge) ctx.out.push(this.datapoint(ctx, this.value, ''));
-  }
-
-  clear(): void {
-    this.value = 0;
   }
 }
 
@@ -216,11 +207,6 @@ export class TimerSeries extends Series {
     return result;
   }
 
-  clear(): void {
-    this.reset();
-    this.samples = null;
-  }
-
   private reset(): void {
     this.n = 0;
     this.sketch = null;
@@ -238,7 +224,7 @@ export class SetSeries extends Series {
   get kind(): MetricKind {
     return 'set';
   }
-  private members: Set<number> | null = null;
+  private members: MemberSet | null = null;
   private hll: HyperLogLog | null = null;
 
   add(line: StatsdLine, limits: SeriesLimits): void {
@@ -247,11 +233,12 @@ export class SetSeries extends Series {
       this.hll.add(hash);
       return;
     }
-    if (this.members === null) this.members = new Set();
-    this.members.add(hash);
-    if (this.members.size > limits.setExactCap) {
+    if (this.members === null) this.members = new MemberSet();
+    if (this.members.add(hash) > limits.setExactCap) {
       const hll = new HyperLogLog();
-      for (const h of this.members) hll.add(h);
+      this.members.forEach((h) => {
+        hll.add(h);
+      });
       this.hll = hll;
       this.members = null;
     }
@@ -261,10 +248,6 @@ export class SetSeries extends Series {
     if (this.lastSeen !== ctx.generation) return;
     const distinct = this.hll !== null ? this.hll.estimate() : (this.members?.size ?? 0);
     ctx.out.push(this.datapoint(ctx, distinct, ''));
-    this.clear();
-  }
-
-  clear(): void {
     this.members = null;
     this.hll = null;
   }

@@ -1,0 +1,120 @@
+/**
+ * `corral` entry point: parse the command line, load the configuration, start the agent and stop it
+ * on SIGINT/SIGTERM. Usage and config errors are one line on stderr with exit status 2.
+ */
+import { CommanderError } from 'commander';
+import type { Logger } from 'pino';
+import type { RunningAgent } from '../../agent/run.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { CorralConfig } from '../config/schema.js';
+import { createLogger } from '../log/logger.js';
+import { buildProgram, type Invocation } from './program.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_INTERRUPTED = 130;
+
+/** Everything main touches in the outside world, so tests can run it in-process. */
+export interface MainIO {
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  stdout(text: string): void;
+  stderr(text: string): void;
+  exit(code: number): void;
+  onSignal(signal: 'SIGINT' | 'SIGTERM', listener: () => void): void;
+  runAgent(config: CorralConfig, logger: Logger): Promise<RunningAgent>;
+  createLogger: typeof createLogger;
+}
+
+const processIO: MainIO = {
+  env: process.env,
+  cwd: process.cwd(),
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  exit: (code) => process.exit(code),
+  onSignal: (signal, listener) => process.on(signal, listener),
+  // Imported lazily so --help does not load the whole agent.
+  runAgent: async (config, logger) => (await import('../../agent/run.js')).runAgent(config, logger),
+  createLogger,
+};
+
+/** Runs `corral` with the arguments after the script name. */
+export async function main(args: readonly string[], overrides: Partial<MainIO> = {}): Promise<void> {
+  const io: MainIO = { ...processIO, ...overrides };
+  const invocation = parseCommandLine(args, io);
+  if (typeof invocation === 'number') return io.exit(invocation);
+
+  let config: CorralConfig;
+  try {
+    config = loadConfig({ command: invocation.command, flags: invocation.flags, env: io.env, cwd: io.cwd });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.stderr(`corral: config error: ${err.message}\n`);
+    return io.exit(EXIT_USAGE);
+  }
+  const logger = io.createLogger(config.log);
+
+  if (invocation.command === 'collector') {
+    io.stderr('corral collector: not implemented yet (issue 6)\n');
+    return io.exit(EXIT_OK);
+  }
+
+  let running: RunningAgent;
+  try {
+    running = await io.runAgent(config, logger);
+  } catch (err) {
+    logger.error({ err }, 'agent failed to start');
+    return io.exit(EXIT_FAILURE);
+  }
+  stopOnSignals(running, logger, io);
+}
+
+/** The invocation, or the exit status when commander already handled it (help, version, error). */
+function parseCommandLine(args: readonly string[], io: MainIO): Invocation | number {
+  if (args.length === 0) {
+    io.stderr('corral: error: missing command: agent, collector or start (see corral --help)\n');
+    return EXIT_USAGE;
+  }
+  let invocation: Invocation | undefined;
+  const program = buildProgram(io, (parsed) => {
+    invocation = parsed;
+  });
+  try {
+    program.parse(args, { from: 'user' });
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    if (err.exitCode === 0) return EXIT_OK;
+    // Commander's messages may span lines ("...\n(Did you mean --x?)"); users get one.
+    const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+    io.stderr(`corral: error: ${message}\n`);
+    return EXIT_USAGE;
+  }
+  // Only reached without an action, e.g. "corral help"; commander printed the help.
+  return invocation ?? EXIT_OK;
+}
+
+/** First signal: stop gracefully (flushing what is aggregated), then exit 0. Second: exit now. */
+function stopOnSignals(running: RunningAgent, logger: Logger, io: MainIO): void {
+  let stopping = false;
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal, exiting without finishing the stop');
+      return io.exit(EXIT_INTERRUPTED);
+    }
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    running.stop().then(
+      () => {
+        logger.info('stopped');
+        io.exit(EXIT_OK);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'error while stopping');
+        io.exit(EXIT_FAILURE);
+      },
+    );
+  };
+  io.onSignal('SIGINT', () => onSignal('SIGINT'));
+  io.onSignal('SIGTERM', () => onSignal('SIGTERM'));
+}

@@ -1,0 +1,152 @@
+/**
+ * The configuration schema: every setting with its parser, default and description, in one place.
+ * Flags, environment variables, --help and the README reference table are all derived from it (keys.ts).
+ */
+import { z } from 'zod';
+import { duration, hostPort, int, listOf, oneOf, percentiles, size, type ValueType } from './values.js';
+
+/** Defaults are written in input form ("10s"), so they go through the same parser as user values. */
+export type DefaultInput = string | number | readonly string[] | readonly number[];
+
+export interface SettingMeta {
+  description: string;
+  default: DefaultInput;
+  /** Flag name without dashes when the derived one (section-key) is too long, e.g. "sources". */
+  flag?: string;
+  /** Flag placeholder in --help, e.g. "duration" for --statsd-flush-interval <duration>. */
+  placeholder: string;
+  hint?: string;
+}
+
+/** Setting metadata, looked up by the setting's schema. */
+export const settingMeta = z.registry<SettingMeta>();
+
+type SettingOptions = Omit<SettingMeta, 'placeholder' | 'hint'> & { placeholder?: string };
+
+function setting<T>(type: ValueType<T>, options: SettingOptions) {
+  // prefault (not default) so the default is parsed like any other input: "10s" -> 10000.
+  const schema = type.schema.prefault(options.default);
+  settingMeta.add(schema, { placeholder: type.placeholder, hint: type.hint, ...options });
+  return schema;
+}
+
+const log = {
+  level: setting(oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), {
+    default: 'info',
+    placeholder: 'level',
+    description: 'Minimum level of log lines written to stderr.',
+  }),
+  format: setting(oneOf(['auto', 'json', 'pretty']), {
+    default: 'auto',
+    description: 'Log line format; auto is pretty when stderr is a terminal and json otherwise.',
+  }),
+};
+
+const agent = {
+  sources: setting(listOf(['statsd']), {
+    default: ['statsd'],
+    flag: 'sources',
+    description: 'Metric sources the agent runs.',
+  }),
+  sink: setting(oneOf(['stdout', 'null']), {
+    default: 'stdout',
+    flag: 'sink',
+    description: 'Where the agent writes datapoints: JSON lines on stdout, or nowhere.',
+  }),
+};
+
+const statsd = {
+  udp: setting(hostPort(), {
+    default: '127.0.0.1:8125',
+    description: 'StatsD UDP listen address (port 0 picks a free port), or off.',
+  }),
+  tcp: setting(hostPort(), {
+    default: '127.0.0.1:8125',
+    description: 'StatsD TCP listen address (newline-delimited lines), or off.',
+  }),
+  maxPacketSize: setting(size({ min: 1, max: 65_535 }), {
+    default: 65_535,
+    description: 'Largest accepted UDP datagram; larger ones are dropped whole and counted.',
+  }),
+  maxLineLength: setting(size({ min: 1, max: 1_048_576 }), {
+    default: 16_384,
+    description: 'Longest accepted StatsD line; longer lines are dropped and counted.',
+  }),
+  recvBufferSize: setting(size({ min: 0, max: '1GiB' }), {
+    default: '16MiB',
+    description: 'UDP socket receive buffer to request from the OS; 0 keeps the OS default.',
+  }),
+  tcpMaxConnections: setting(int({ min: 1 }), {
+    default: 1024,
+    description: 'Concurrent StatsD TCP connections; further ones are refused.',
+  }),
+  flushInterval: setting(duration({ min: '100ms' }), {
+    default: '10s',
+    description: 'How often aggregated StatsD metrics are flushed as datapoints.',
+  }),
+  percentiles: setting(percentiles(), {
+    default: [50, 90, 95, 99],
+    description: 'Timer percentiles computed at each flush, each > 0 and <= 100.',
+  }),
+  timerSampleCap: setting(int({ min: 1 }), {
+    default: 4096,
+    description:
+      'Timer samples kept per series and interval for exact percentiles; beyond it a sketch is used.',
+  }),
+  setExactCap: setting(int({ min: 1 }), {
+    default: 65_536,
+    description:
+      'Distinct set members counted exactly per series and interval; beyond it the count is estimated.',
+  }),
+  idleTtl: setting(duration({ min: '1s' }), {
+    default: '5m',
+    description: 'Series with no samples for this long are forgotten.',
+  }),
+  maxSeries: setting(int({ min: 1 }), {
+    default: 1_000_000,
+    description: 'Series tracked at once; samples for new series beyond it are dropped and counted.',
+  }),
+  maxSeriesPerContainer: setting(int({ min: 1 }), {
+    default: 100_000,
+    description:
+      'Series tracked at once for a single container, so one noisy container cannot starve others.',
+  }),
+};
+
+// Later issues add collector settings.
+const collector = {};
+
+/** Each section's settings, in declaration order (the order of --help and the reference table). */
+export const sections = { log, agent, statsd, collector };
+
+export type SectionName = keyof typeof sections;
+
+/** Dotted setting keys such as "statsd.flushInterval". */
+export type ConfigKey = {
+  [S in SectionName]: `${S}.${Extract<keyof (typeof sections)[S], string>}`;
+}[SectionName];
+
+// Sections use prefault({}) so a missing section gets all its defaults.
+export const configSchema = z.strictObject({
+  log: z.strictObject(log).prefault({}),
+  agent: z.strictObject(agent).prefault({}),
+  statsd: z.strictObject(statsd).prefault({}),
+  collector: z.strictObject(collector).prefault({}),
+});
+
+/** The parsed configuration: durations in ms, sizes in bytes, addresses as { host, port } or null. */
+export type CorralConfig = z.output<typeof configSchema>;
+
+export type Command = 'agent' | 'collector' | 'start';
+
+/** Sections each subcommand takes flags for; a config file may still hold (validated) others. */
+export const commandSections: Readonly<Record<Command, readonly SectionName[]>> = {
+  agent: ['log', 'agent', 'statsd'],
+  collector: ['log', 'collector'],
+  start: ['log', 'agent', 'statsd', 'collector'],
+};
+
+/** The configuration with every default, for tests and tools. */
+export function defaultConfig(): CorralConfig {
+  return configSchema.parse({});
+}

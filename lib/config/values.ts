@@ -1,0 +1,114 @@
+/**
+ * Value types for settings. Each accepts the text form (environment variables and flags are always
+ * strings) as well as the native YAML/JSON form, and fails with an "expected ..." message that
+ * load.ts turns into a one-line error naming the key, the value and where it came from.
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { parseHostPort } from './host-port.js';
+import { parseInteger, parseList, parseNumber } from './number.js';
+import { parseSize } from './size.js';
+
+/** How a setting's value is parsed, plus how --help and the reference table name it. */
+export interface ValueType<T> {
+  schema: z.ZodType<T, unknown>;
+  /** Flag placeholder: --statsd-flush-interval <duration>. */
+  placeholder: string;
+  /** Appended to the description, e.g. the allowed values. */
+  hint?: string;
+}
+
+/** Wraps a throwing parser so its message becomes the zod issue message. */
+function fromParser<T>(parse: (input: unknown) => T): z.ZodType<T, unknown> {
+  return z.unknown().transform((input, ctx) => {
+    try {
+      return parse(input);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message, input });
+      return z.NEVER;
+    }
+  });
+}
+
+export function duration(bounds: { min: string }): ValueType<number> {
+  const min = parseDuration(bounds.min);
+  return {
+    placeholder: 'duration',
+    schema: fromParser((input) => {
+      const ms = parseDuration(input);
+      if (ms < min) throw new Error(`expected a duration of at least ${bounds.min}`);
+      return ms;
+    }),
+  };
+}
+
+export function size(bounds: { min: number; max: number | string }): ValueType<number> {
+  const max = parseSize(bounds.max);
+  return {
+    placeholder: 'size',
+    schema: fromParser((input) => {
+      const bytes = parseSize(input);
+      if (bytes < bounds.min || bytes > max) {
+        throw new Error(`expected a size from ${bounds.min} to ${bounds.max} bytes`);
+      }
+      return bytes;
+    }),
+  };
+}
+
+export function int(bounds: { min: number }): ValueType<number> {
+  const expected = `expected an integer >= ${bounds.min}`;
+  return {
+    placeholder: 'n',
+    schema: fromParser((input) => {
+      const value = parseInteger(input, expected);
+      if (value < bounds.min) throw new Error(expected);
+      return value;
+    }),
+  };
+}
+
+export function hostPort(): ValueType<ReturnType<typeof parseHostPort>> {
+  return { placeholder: 'host:port|off', schema: fromParser(parseHostPort) };
+}
+
+export function oneOf<const V extends string>(values: readonly V[]): ValueType<V> {
+  const expected = `expected one of: ${values.join(', ')}`;
+  const joined = values.join('|');
+  return {
+    placeholder: joined.length <= 20 ? joined : 'value',
+    hint: `One of: ${values.join(', ')}.`,
+    schema: fromParser((input) => {
+      if (!values.includes(input as V)) throw new Error(expected);
+      return input as V;
+    }),
+  };
+}
+
+/** A non-empty set of choices; duplicates are dropped, order is kept. */
+export function listOf<const V extends string>(values: readonly V[]): ValueType<V[]> {
+  const expected = `expected a non-empty comma-separated list of: ${values.join(', ')}`;
+  return {
+    placeholder: 'list',
+    hint: `Comma-separated, any of: ${values.join(', ')}.`,
+    schema: fromParser((input) => {
+      const items = parseList(input, expected);
+      if (items.length === 0 || !items.every((item) => values.includes(item as V))) throw new Error(expected);
+      return [...new Set(items as V[])];
+    }),
+  };
+}
+
+/** Percentiles 0 < p <= 100, sorted and deduplicated so outputs are stable. */
+export function percentiles(): ValueType<number[]> {
+  const expected = 'expected a non-empty comma-separated list of percentiles, each > 0 and <= 100';
+  return {
+    placeholder: 'list',
+    hint: 'Comma-separated.',
+    schema: fromParser((input) => {
+      const items = parseList(input, expected).map((item) => parseNumber(item, expected));
+      if (items.length === 0 || !items.every((p) => p > 0 && p <= 100)) throw new Error(expected);
+      return [...new Set(items)].sort((a, b) => a - b);
+    }),
+  };
+}

@@ -1,0 +1,137 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+const CLI = join(REPO_ROOT, 'bin', 'corral.js');
+
+/** A line of the stdout sink (docs/statsd.md). */
+export interface SinkLine {
+  name: string;
+  kind: 'counter' | 'gauge' | 'timer' | 'set';
+  time_ms: number;
+  tags: Record<string, string>;
+  value: number;
+  rate?: number;
+  unit?: string;
+  container_id?: string;
+  count?: number;
+  sum?: number;
+  min?: number;
+  max?: number;
+  mean?: number;
+  stddev?: number;
+  percentiles?: Record<string, number>;
+}
+
+export interface AgentProcess {
+  readonly child: ChildProcess;
+  readonly udpPort: number;
+  readonly tcpPort: number;
+  /** Every sink line so far. */
+  readonly lines: SinkLine[];
+  /** Every JSON log line so far (stderr). */
+  readonly logs: Record<string, unknown>[];
+  /** Resolves when predicate holds over the lines received so far (checked on each new line). */
+  waitFor(predicate: (lines: SinkLine[]) => boolean, what: string, timeoutMs?: number): Promise<void>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Runs the real CLI (`corral agent`) on ephemeral ports and follows its stdout and stderr. */
+export async function startAgent(extraArgs: string[] = []): Promise<AgentProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'agent',
+      '--statsd-udp',
+      '127.0.0.1:0',
+      '--statsd-tcp',
+      '127.0.0.1:0',
+      '--log-format',
+      'json',
+      ...extraArgs,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const lines: SinkLine[] = [];
+  const logs: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  const notify = () => {
+    for (const waiter of waiters) waiter();
+  };
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    lines.push(JSON.parse(text) as SinkLine);
+    notify();
+  });
+  createInterface({ input: child.stderr! }).on('line', (text) => {
+    logs.push(JSON.parse(text) as Record<string, unknown>);
+    notify();
+  });
+  const exited = once(child, 'exit');
+
+  const waitFor = (predicate: () => boolean, what: string, timeoutMs = 15_000) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!predicate()) return;
+        cleanup();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out waiting for ${what}; stderr: ${JSON.stringify(logs.slice(-5))}`));
+      }, timeoutMs);
+      const onExit = () => {
+        cleanup();
+        reject(
+          new Error(`agent exited while waiting for ${what}; stderr: ${JSON.stringify(logs.slice(-5))}`),
+        );
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        child.off('exit', onExit);
+      };
+      waiters.add(check);
+      child.once('exit', onExit);
+      check();
+    });
+
+  const portOf = (message: string) => {
+    const log = logs.find((l) => l.msg === message);
+    return Number(String(log?.address).split(':').pop());
+  };
+  await waitFor(
+    () => logs.filter((l) => String(l.msg).startsWith('StatsD listening')).length === 2,
+    'listeners',
+  );
+
+  return {
+    child,
+    udpPort: portOf('StatsD listening on UDP'),
+    tcpPort: portOf('StatsD listening on TCP'),
+    lines,
+    logs,
+    waitFor: (predicate, what, timeoutMs) => waitFor(() => predicate(lines), what, timeoutMs),
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+  };
+}
+
+/** Sum of a counter's values over every flush so far. */
+export function counterTotal(lines: SinkLine[], name: string, tags: Record<string, string> = {}): number {
+  return lines
+    .filter((l) => l.name === name && l.kind === 'counter' && sameTags(l.tags, tags))
+    .reduce((sum, l) => sum + l.value, 0);
+}
+
+export function sameTags(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+}
