@@ -132,7 +132,8 @@ export class StatsdLine {
     }
     if (i === limit || b[i] !== COLON) {
       this.end = i === limit || b[i] === LF ? i : lineEnd(b, i, limit);
-      if (i === start || (i === start + 1 && b[start] === CR)) return EMPTY_LINE;
+      const blank = this.end === start || (this.end === start + 1 && b[start] === CR);
+      if (blank) return EMPTY_LINE;
       return Reject.NoValue;
     }
     if (i === start) return this.fail(Reject.EmptyName, i, limit);
@@ -215,9 +216,15 @@ export class StatsdLine {
       this.containerStart = start + 2;
       this.containerEnd = end;
     } else if (c === 84 /* T */) {
-      const ts = parseNumberBytes(b, start + 1, end);
-      // Whole seconds after 1970 and before 2286 (10 digits): anything else is a client bug.
-      if (!(Number.isInteger(ts) && ts >= 0 && ts < 1e10)) return Reject.BadTimestamp;
+      // Whole seconds after 1970, digits only, before 2286 (10 digits): else a client bug.
+      const digits = end - start - 1;
+      if (digits < 1 || digits > 10) return Reject.BadTimestamp;
+      let ts = 0;
+      for (let i = start + 1; i < end; i++) {
+        const d = b[i]! - 48;
+        if (d < 0 || d > 9) return Reject.BadTimestamp;
+        ts = ts * 10 + d;
+      }
       this.timestampSec = ts;
     }
     // Unknown fields are ignored, as the DogStatsD agent does, so newer clients keep working.

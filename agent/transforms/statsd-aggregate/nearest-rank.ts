@@ -12,7 +12,8 @@ export function nearestRank(
   if (weights === null) {
     const sorted = samples.subarray(0, n).sort();
     for (let i = 0; i < percentiles.length; i++) {
-      const rank = Math.ceil((percentiles[i]! / 100) * n);
+      // 0.07 * 100 is 7.000000000000001 in doubles: without the epsilon ceil gives rank 8.
+      const rank = Math.ceil((percentiles[i]! / 100) * n - 1e-9 * n);
       out[i] = sorted[Math.min(n, Math.max(1, rank)) - 1]!;
     }
     return out;

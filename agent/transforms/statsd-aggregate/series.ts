@@ -178,13 +178,14 @@ export class TimerSeries extends Series {
       sum: this.sum,
       min: this.min,
       max: this.max,
-      mean: this.mean,
+      // sum / count is exact where the running Welford mean drifts by an ulp.
+      mean: this.sum / this.count,
       stddev: Math.sqrt(Math.max(0, this.m2 / this.count)),
       percentiles: this.percentiles(ctx),
       approximate: this.sketch !== null,
     };
     if (this.sketch !== null) summary.sketch = this.sketch.snapshot();
-    const point = this.datapoint(ctx, this.mean, this.unit);
+    const point = this.datapoint(ctx, summary.mean, this.unit);
     point.timer = summary;
     ctx.out.push(point);
     this.reset();
