@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { RateLimitedLog } from '../../../lib/log/rate-limited.js';
-import { type LineConsumer, StatsdDecoder } from './decoder.js';
 import { formatAddress, type ListenAddress } from './listen-address.js';
 import { REJECT_REASON_NAMES, Reject, type RejectCode } from './reject-reason.js';
 import type { StatsdStats } from './stats.js';
