@@ -53,7 +53,7 @@ async function startStatsd(
   aggregator.onDrop = (reason, name, containerId) =>
     log.warn(reason, { reason, name, containerId }, 'dropped StatsD line: series cap reached');
   const source = new StatsdSource(s, engine, logger, log);
-  registerStatsdMetrics(registry, engine.stats, aggregator);
+  registerStatsdMetrics(registry, engine.stats, aggregator, () => source.kernelDrops);
   const ticker = new AlignedTicker(s.flushInterval, (boundary, length) =>
     emit(aggregator.flush(boundary, length)),
   );

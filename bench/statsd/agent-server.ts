@@ -30,6 +30,7 @@ const source = new StatsdSource(
     maxLineLength: 16_384,
     recvBufferSize: config.recvBufferSize,
     tcpMaxConnections: 1,
+    udpReceiver: config.udpReceiver ?? 'auto',
   },
   engine,
   logger,

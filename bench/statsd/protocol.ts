@@ -20,4 +20,6 @@ export interface AgentServerConfig {
   flushIntervalMs: number;
   recvBufferSize: number;
   percentiles: number[];
+  /** Which UDP receiver the agent uses (default auto: the recvmmsg addon when built). */
+  udpReceiver?: 'auto' | 'native' | 'dgram';
 }

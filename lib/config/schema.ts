@@ -60,6 +60,11 @@ const statsd = {
     default: '127.0.0.1:8125',
     description: 'StatsD UDP listen address (port 0 picks a free port), or off.',
   }),
+  udpReceiver: setting(oneOf(['auto', 'native', 'dgram']), {
+    default: 'auto',
+    description:
+      'How UDP datagrams are read: native takes up to 64 per system call (recvmmsg addon), dgram uses node:dgram; auto picks native when it is built.',
+  }),
   tcp: setting(hostPort(), {
     default: '127.0.0.1:8125',
     description: 'StatsD TCP listen address (newline-delimited lines), or off.',

@@ -9,6 +9,7 @@ describe('configuration schema', () => {
       agent: { sources: ['statsd'], sink: 'stdout' },
       statsd: {
         udp: { host: '127.0.0.1', port: 8125 },
+        udpReceiver: 'auto',
         tcp: { host: '127.0.0.1', port: 8125 },
         maxPacketSize: 65_535,
         maxLineLength: 16_384,

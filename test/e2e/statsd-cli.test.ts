@@ -37,9 +37,15 @@ describe('corral agent end to end (real CLI process, hot-shots client)', () => {
     agent = undefined;
   });
 
-  for (const protocol of ['udp', 'tcp'] as const) {
-    it(`aggregates hot-shots metrics sent over ${protocol} and prints them on stdout`, async () => {
-      agent = await startAgent(['--statsd-flush-interval', '300ms']);
+  const transports = [
+    { protocol: 'udp', receiver: 'native' },
+    { protocol: 'udp', receiver: 'dgram' },
+    { protocol: 'tcp', receiver: 'native' },
+  ] as const;
+  for (const { protocol, receiver } of transports) {
+    it(`aggregates hot-shots metrics sent over ${protocol} (UDP receiver ${receiver}) and prints them on stdout`, async () => {
+      agent = await startAgent(['--statsd-flush-interval', '300ms', '--statsd-udp-receiver', receiver]);
+      expect(agent.logs.find((l) => l.msg === 'StatsD listening on UDP')?.receiver).toBe(receiver);
       const statsd = client(protocol === 'udp' ? agent.udpPort : agent.tcpPort, protocol);
       for (let i = 0; i < 100; i++) statsd.increment('requests', 2, { route: '/api' });
       for (let i = 1; i <= 10; i++) statsd.timing('latency', i * 10);

@@ -11,6 +11,7 @@ export function registerStatsdMetrics(
   registry: Registry,
   stats: StatsdStats,
   aggregator: StatsdAggregator,
+  kernelDrops: () => number | null,
 ): void {
   const read = (metric: Counter | Gauge, value: number) => {
     metric.reset();
@@ -68,6 +69,14 @@ export function registerStatsdMetrics(
     registers: [registry],
     collect() {
       this.set(aggregator.liveSeries);
+    },
+  });
+  new Counter({
+    name: 'corral_statsd_udp_kernel_drops_total',
+    help: 'UDP datagrams the kernel dropped because the socket buffer was full (native receiver only).',
+    registers: [registry],
+    collect() {
+      read(this, kernelDrops() ?? 0);
     },
   });
   new Gauge({

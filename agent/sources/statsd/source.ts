@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { RateLimitedLog } from '../../../lib/log/rate-limited.js';
 import { formatAddress, type ListenAddress } from './listen-address.js';
+import { listenUdpNative, type NativeUdpListener, nativeUdp } from './native-udp-listener.js';
 import { REJECT_REASON_NAMES, Reject, type RejectCode } from './reject-reason.js';
 import type { StatsdStats } from './stats.js';
 import { listenTcp, type TcpListener } from './tcp-listener.js';
@@ -13,6 +14,8 @@ export interface StatsdSourceOptions {
   maxLineLength: number;
   recvBufferSize: number;
   tcpMaxConnections: number;
+  /** native: the recvmmsg addon; dgram: node:dgram; auto: native when it is built. */
+  udpReceiver: 'auto' | 'native' | 'dgram';
 }
 
 /** A sample of the offending text in logs, never a whole oversized line. */
@@ -35,8 +38,10 @@ export function rejectLogger(log: RateLimitedLog): (reason: RejectCode, text: st
 
 /** The StatsD source: UDP and TCP listeners feeding one consumer. */
 export class StatsdSource {
-  private udp: UdpListener | null = null;
+  private udp: UdpListener | NativeUdpListener | null = null;
   private tcp: TcpListener | null = null;
+  /** Which UDP receiver is in use, once started. */
+  udpReceiver: 'native' | 'dgram' | null = null;
 
   constructor(
     private readonly options: StatsdSourceOptions,
@@ -53,6 +58,11 @@ export class StatsdSource {
     return this.udp?.address ?? null;
   }
 
+  /** Datagrams the kernel dropped for a full socket buffer (native receiver only). */
+  get kernelDrops(): number | null {
+    return this.udp !== null && 'kernelDrops' in this.udp ? this.udp.kernelDrops() : null;
+  }
+
   get tcpAddress(): ListenAddress | null {
     return this.tcp?.address ?? null;
   }
@@ -61,13 +71,17 @@ export class StatsdSource {
     const { options } = this;
     const onError = (error: Error) => this.log.warn('socket_error', { err: error }, 'StatsD socket error');
     if (options.udp !== null) {
-      this.udp = await listenUdp(
-        options.udp,
-        options.recvBufferSize,
-        (packet) => this.consumer.ingestPacket(packet),
-        onError,
+      const onPacket = (packet: Buffer) => this.consumer.ingestPacket(packet);
+      const native =
+        options.udpReceiver === 'native' || (options.udpReceiver === 'auto' && nativeUdp() !== null);
+      this.udp = native
+        ? await listenUdpNative(options.udp, options, onPacket)
+        : await listenUdp(options.udp, options.recvBufferSize, onPacket, onError);
+      this.udpReceiver = native ? 'native' : 'dgram';
+      this.logger.info(
+        { address: formatAddress(this.udp.address), receiver: this.udpReceiver },
+        'StatsD listening on UDP',
       );
-      this.logger.info({ address: formatAddress(this.udp.address) }, 'StatsD listening on UDP');
     }
     if (options.tcp !== null) {
       this.tcp = await listenTcp(

@@ -1,0 +1,33 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { StatsdEngine } from '../../agent/pipelines/statsd-engine.js';
+import { registerStatsdMetrics } from '../../agent/sources/statsd/metrics.js';
+
+describe('StatsD self-metrics', () => {
+  it('exposes received, rejected-by-reason, dropped and live-series counts', async () => {
+    const engine = new StatsdEngine({
+      maxPacketSize: 1000,
+      maxLineLength: 100,
+      percentiles: [50],
+      timerSampleCap: 10,
+      setExactCap: 10,
+      idleTtlMs: 60_000,
+      flushIntervalMs: 10_000,
+      maxSeries: 2,
+      maxSeriesPerContainer: 2,
+    });
+    const registry = new Registry();
+    registerStatsdMetrics(registry, engine.stats, engine.aggregator, () => 7);
+    engine.ingestPacket(Buffer.from('a:1|c\nb:x|c\nc:1|q\nd:1|c\ne:1|c\n'));
+    engine.ingestPacket(Buffer.alloc(1001, 97));
+    const text = await registry.metrics();
+    expect(text).toContain('corral_statsd_packets_received_total 2');
+    expect(text).toContain('corral_statsd_lines_received_total 5');
+    expect(text).toContain('corral_statsd_lines_rejected_total{reason="not_a_number"} 1');
+    expect(text).toContain('corral_statsd_lines_rejected_total{reason="unknown_type"} 1');
+    expect(text).toContain('corral_statsd_lines_rejected_total{reason="packet_too_large"} 1');
+    expect(text).toContain('corral_statsd_lines_dropped_total{reason="cardinality_total"} 1');
+    expect(text).toContain('corral_statsd_live_series 2');
+    expect(text).toContain('corral_statsd_udp_kernel_drops_total 7');
+  });
+});
