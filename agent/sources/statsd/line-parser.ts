@@ -1,5 +1,5 @@
 import { parseNumberBytes } from './parse-number.js';
-import { KeyHasher } from './raw-hash.js';
+import { KeyHasher, PRIME_1, PRIME_2, SEED_1, SEED_2 } from './raw-hash.js';
 import { Reject, type RejectCode } from './reject-reason.js';
 
 export const Kind = { Counter: 0, Gauge: 1, Timer: 2, Set: 3 } as const;
@@ -123,12 +123,30 @@ export class StatsdLine {
       return this.fail(Reject.Unsupported, start, limit);
 
     // Name: up to ":"; anything but [A-Za-z0-9_.-] marks it raw (to sanitize once, on a miss).
+    // Its bytes are hashed in the same pass (KeyHasher.bytes inlined: each byte is loaded once).
     let i = start;
     let raw = 0;
+    let h1 = SEED_1;
+    let h2 = SEED_2;
+    let word = 0;
+    let shift = 0;
     for (; i < limit; i++) {
-      const cls = NAME_CLASS[b[i]!]!;
+      const c = b[i]!;
+      const cls = NAME_CLASS[c]!;
       if (cls === NAME_END) break;
       raw |= cls;
+      word |= c << shift;
+      shift += 8;
+      if (shift === 32) {
+        h1 = Math.imul(h1 ^ word, PRIME_1);
+        h2 = Math.imul((h2 << 5) ^ (h2 >>> 27) ^ word, PRIME_2);
+        word = 0;
+        shift = 0;
+      }
+    }
+    if (shift !== 0) {
+      h1 = Math.imul(h1 ^ word, PRIME_1);
+      h2 = Math.imul((h2 << 5) ^ (h2 >>> 27) ^ word, PRIME_2);
     }
     if (i === limit || b[i] !== COLON) {
       this.end = i === limit || b[i] === LF ? i : lineEnd(b, i, limit);
@@ -188,8 +206,11 @@ export class StatsdLine {
     }
     this.end = fieldEnd;
 
-    const hasher = this.hasher.reset().bytes(b, start, this.nameEnd).byte(PIPE);
+    const hasher = this.hasher;
+    hasher.h1 = h1;
+    hasher.h2 = h2;
     hasher
+      .byte(PIPE)
       .bytes(b, this.tagsStart, this.tagsEnd)
       .byte(PIPE)
       .byte(48 + this.kind);
