@@ -6,17 +6,6 @@ export const Kind = { Counter: 0, Gauge: 1, Timer: 2, Set: 3 } as const;
 export type KindCode = (typeof Kind)[keyof typeof Kind];
 export const KIND_NAMES = ['counter', 'gauge', 'timer', 'set'] as const;
 
-/** Byte classes for the name scan: a canonical name char, a delimiter, or anything else. */
-const NAME_CHAR = 0;
-const NAME_END = 1;
-const NAME_RAW = 2;
-const NAME_CLASS = new Uint8Array(256).fill(NAME_RAW);
-for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-')
-  NAME_CLASS[c.charCodeAt(0)] = NAME_CHAR;
-NAME_CLASS[58 /* : */] = NAME_END;
-NAME_CLASS[124 /* | */] = NAME_END;
-NAME_CLASS[10 /* \n */] = NAME_END;
-
 /** parse() found a blank line: framing, not data. */
 export const EMPTY_LINE = -1;
 
@@ -38,8 +27,6 @@ export class StatsdLine {
   bytes: Buffer = Buffer.alloc(0);
   nameStart = 0;
   nameEnd = 0;
-  /** The name holds bytes the canonical name drops or rewrites, or Influx tags. */
-  nameIsRaw = false;
   tagsStart = 0;
   tagsEnd = 0;
   /** More than one "#" field: tags are not one contiguous run of bytes. */
@@ -108,7 +95,6 @@ export class StatsdLine {
     this.containerEnd = 0;
     this.timestampSec = -1;
     this.unit = '';
-    this.nameIsRaw = false;
   }
 
   /**
@@ -122,19 +108,16 @@ export class StatsdLine {
     if (b[start] === 95 /* _ */ && looksLikeEventOrCheck(b, start, limit))
       return this.fail(Reject.Unsupported, start, limit);
 
-    // Name: up to ":"; anything but [A-Za-z0-9_.-] marks it raw (to sanitize once, on a miss).
-    // Its bytes are hashed in the same pass (KeyHasher.bytes inlined: each byte is loaded once).
+    // Name: up to ":" (sanitized once, on a miss). Its bytes are hashed in the same pass
+    // (KeyHasher.bytes inlined), so each byte is loaded once.
     let i = start;
-    let raw = 0;
     let h1 = SEED_1;
     let h2 = SEED_2;
     let word = 0;
     let shift = 0;
     for (; i < limit; i++) {
       const c = b[i]!;
-      const cls = NAME_CLASS[c]!;
-      if (cls === NAME_END) break;
-      raw |= cls;
+      if (c === COLON || c === PIPE || c === LF) break;
       word |= c << shift;
       shift += 8;
       if (shift === 32) {
@@ -157,7 +140,6 @@ export class StatsdLine {
     if (i === start) return this.fail(Reject.EmptyName, i, limit);
     this.nameStart = start;
     this.nameEnd = i;
-    this.nameIsRaw = raw !== 0;
 
     // Value(s): up to the first pipe.
     const valueStart = i + 1;
