@@ -42,41 +42,41 @@ function hasControlChar(text: string): boolean {
 }
 
 /**
- * Adds DogStatsD tags "k:v,k2,k3:v:with:colons" to into (key -> value). Splits on the
- * first ":" so values keep theirs; a bare tag has value ""; empty entries are skipped.
+ * Adds "key<separator>value" entries, comma separated, to into. Splits each on the first
+ * separator so values keep theirs; empty entries are skipped. A bare key (no separator)
+ * gets "" when bareAllowed, else the section is malformed; an empty key always is.
  */
-function addDogTags(text: string, into: Map<string, string>): RejectCode {
+function addTags(
+  text: string,
+  separator: string,
+  bareAllowed: boolean,
+  into: Map<string, string>,
+): RejectCode {
   if (hasControlChar(text)) return Reject.MalformedTags;
   let start = 0;
   while (start <= text.length) {
     let end = text.indexOf(',', start);
     if (end === -1) end = text.length;
     if (end > start) {
-      const colon = text.indexOf(':', start);
-      if (colon === start) return Reject.MalformedTags; // ":v" has no key
-      if (colon === -1 || colon > end) into.set(text.slice(start, end), '');
-      else into.set(text.slice(start, colon), text.slice(colon + 1, end));
+      const split = text.indexOf(separator, start);
+      if (split === start) return Reject.MalformedTags;
+      if (split !== -1 && split < end) into.set(text.slice(start, split), text.slice(split + 1, end));
+      else if (bareAllowed) into.set(text.slice(start, end), '');
+      else return Reject.MalformedTags;
     }
     start = end + 1;
   }
   return Reject.None;
 }
 
-/** Adds Influx-style tags "k=v,k2=v2" (from "name,k=v,k2=v2") to into. */
+/** DogStatsD tags "k:v,k2,k3:v:with:colons": a bare tag has value "". */
+function addDogTags(text: string, into: Map<string, string>): RejectCode {
+  return addTags(text, ':', true, into);
+}
+
+/** Influx-style tags "k=v,k2=v2" (from "name,k=v,k2=v2"): always key=value. */
 function addInfluxTags(text: string, into: Map<string, string>): RejectCode {
-  if (hasControlChar(text)) return Reject.MalformedTags;
-  let start = 0;
-  while (start <= text.length) {
-    let end = text.indexOf(',', start);
-    if (end === -1) end = text.length;
-    if (end > start) {
-      const eq = text.indexOf('=', start);
-      if (eq <= start || eq > end) return Reject.MalformedTags; // Influx tags always have k=v
-      into.set(text.slice(start, eq), text.slice(eq + 1, end));
-    }
-    start = end + 1;
-  }
-  return Reject.None;
+  return addTags(text, '=', false, into);
 }
 
 export interface SeriesIdentity {

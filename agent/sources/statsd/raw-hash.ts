@@ -47,31 +47,6 @@ export class KeyHasher {
     return this;
   }
 
-  /** Same as bytes(), over a string holding one byte per char. */
-  chars(s: string, start: number, end: number): this {
-    let h1 = this.h1;
-    let h2 = this.h2;
-    let word = 0;
-    let shift = 0;
-    for (let i = start; i < end; i++) {
-      word |= s.charCodeAt(i) << shift;
-      shift += 8;
-      if (shift === 32) {
-        h1 = Math.imul(h1 ^ word, PRIME_1);
-        h2 = Math.imul((h2 << 5) ^ (h2 >>> 27) ^ word, PRIME_2);
-        word = 0;
-        shift = 0;
-      }
-    }
-    if (shift !== 0) {
-      h1 = Math.imul(h1 ^ word, PRIME_1);
-      h2 = Math.imul((h2 << 5) ^ (h2 >>> 27) ^ word, PRIME_2);
-    }
-    this.h1 = h1;
-    this.h2 = h2;
-    return this;
-  }
-
   byte(c: number): this {
     this.h1 = Math.imul(this.h1 ^ c, PRIME_1);
     this.h2 = Math.imul((this.h2 << 5) ^ (this.h2 >>> 27) ^ c, PRIME_2);
@@ -80,32 +55,34 @@ export class KeyHasher {
 
   /** Finishes both hashes; length folds in so keys of different lengths never match. */
   finish(length: number): void {
-    this.h1 = avalanche(this.h1 ^ length);
-    this.h2 = avalanche(this.h2 + Math.imul(length, 0x27d4eb2d));
+    this.h1 = fmix32(this.h1 ^ length) | 0;
+    this.h2 = fmix32(this.h2 + Math.imul(length, 0x27d4eb2d)) | 0;
   }
 }
 
-function avalanche(h: number): number {
+/** MurmurHash3's finalizer: every output bit depends on every input bit. Unsigned. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h | 0;
+  return h >>> 0;
 }
 
 const PIPE = 124;
 
 /** Hashes a raw key string "name|tags|kind" (one char per byte) exactly as the parser does. */
 export function hashRawKey(key: string, into: KeyHasher): KeyHasher {
-  const firstPipe = key.indexOf('|');
-  const lastPipe = key.lastIndexOf('|');
+  const bytes = Buffer.from(key, 'latin1');
+  const firstPipe = bytes.indexOf(PIPE);
+  const lastPipe = bytes.lastIndexOf(PIPE);
   into
     .reset()
-    .chars(key, 0, firstPipe)
+    .bytes(bytes, 0, firstPipe)
     .byte(PIPE)
-    .chars(key, firstPipe + 1, lastPipe)
+    .bytes(bytes, firstPipe + 1, lastPipe)
     .byte(PIPE);
-  into.chars(key, lastPipe + 1, key.length).finish(key.length);
+  into.bytes(bytes, lastPipe + 1, bytes.length).finish(bytes.length);
   return into;
 }

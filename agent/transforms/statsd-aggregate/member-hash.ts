@@ -1,13 +1,6 @@
-const TWO_POW_21 = 2097152;
+import { fmix32 } from '../../sources/statsd/raw-hash.js';
 
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+const TWO_POW_21 = 2097152;
 
 /**
  * A 53-bit hash of a set member's bytes, exact as a double. Sets keep hashes rather than
