@@ -31,11 +31,6 @@ export function sanitizeName(raw: string): string {
   return out;
 }
 
-/** Flat [key, value, key, value, ...] pairs, sorted by key, one per key. */
-export type TagPairs = readonly string[];
-
-export const NO_TAGS: TagPairs = Object.freeze([]);
-
 function hasControlChar(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 32) return true;
   return false;
@@ -81,9 +76,12 @@ function addInfluxTags(text: string, into: Map<string, string>): RejectCode {
 
 export interface SeriesIdentity {
   name: string;
-  /** Canonical tag text "k:v,k2:v2" sorted by key ("" for none): the series key within a name. */
+  /**
+   * Canonical tag text "k:v,k2:v2", sorted by key, one entry per key ("" for none). Keys
+   * hold no ":" or ",", values no ",", so it is also how a series keeps its tags: one
+   * string instead of an array of them.
+   */
   tagsKey: string;
-  tags: TagPairs;
 }
 
 /**
@@ -94,7 +92,7 @@ export function resolveIdentity(rawName: string, rawTags: string): SeriesIdentit
   const comma = rawName.indexOf(',');
   const name = sanitizeName(comma === -1 ? rawName : rawName.slice(0, comma));
   if (name === '') return Reject.EmptyName;
-  if (comma === -1 && rawTags === '') return { name, tagsKey: '', tags: NO_TAGS };
+  if (comma === -1 && rawTags === '') return { name, tagsKey: '' };
   const map = new Map<string, string>();
   if (comma !== -1) {
     const reason = addInfluxTags(rawName.slice(comma + 1), map);
@@ -102,26 +100,25 @@ export function resolveIdentity(rawName: string, rawTags: string): SeriesIdentit
   }
   const reason = addDogTags(rawTags, map);
   if (reason !== Reject.None) return reason;
-  return { name, ...canonicalTags(map) };
+  return { name, tagsKey: canonicalTags(map) };
 }
 
-/** Only the tag part, for a name already known to be canonical and free of Influx tags. */
-export function resolveTags(rawTags: string): { tagsKey: string; tags: TagPairs } | RejectCode {
-  const map = new Map<string, string>();
-  const reason = addDogTags(rawTags, map);
-  if (reason !== Reject.None) return reason;
-  return canonicalTags(map);
-}
-
-function canonicalTags(map: Map<string, string>): { tagsKey: string; tags: TagPairs } {
-  if (map.size === 0) return { tagsKey: '', tags: NO_TAGS };
-  const keys = [...map.keys()].sort();
-  const tags: string[] = [];
+function canonicalTags(map: Map<string, string>): string {
   let tagsKey = '';
-  for (const key of keys) {
-    const value = map.get(key)!;
-    tags.push(key, value);
-    tagsKey += `${tagsKey === '' ? '' : ','}${key}:${value}`;
+  for (const key of [...map.keys()].sort()) tagsKey += `${tagsKey === '' ? '' : ','}${key}:${map.get(key)}`;
+  return tagsKey;
+}
+
+/** The tags of a canonical tag text, as an object (at flush, for the datapoint). */
+export function tagsFromKey(tagsKey: string): Record<string, string> {
+  const tags: Record<string, string> = {};
+  let start = 0;
+  while (start < tagsKey.length) {
+    let end = tagsKey.indexOf(',', start);
+    if (end === -1) end = tagsKey.length;
+    const colon = tagsKey.indexOf(':', start);
+    tags[tagsKey.slice(start, colon)] = tagsKey.slice(colon + 1, end);
+    start = end + 1;
   }
-  return { tagsKey, tags };
+  return tags;
 }

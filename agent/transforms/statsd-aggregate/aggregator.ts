@@ -29,7 +29,7 @@ export interface AggregatorOptions {
 
 export type DropReason = 'cardinality_total' | 'cardinality_container';
 
-type SeriesClass = new (name: string, tags: SeriesIdentity['tags'], containerId: string) => Series;
+type SeriesClass = new (name: string, tagsKey: string, containerId: string) => Series;
 const SERIES_CLASSES: readonly SeriesClass[] = [CounterSeries, GaugeSeries, TimerSeries, SetSeries];
 
 /** The series of one container (or of no container), by raw key. */
@@ -164,7 +164,7 @@ export class StatsdAggregator {
     let series = scope.table.get(h1, h2);
     if (series !== undefined && series.state !== SeriesState.Dead) return series;
     if (!this.mayCreate(scope, identity.name)) return null;
-    series = new SERIES_CLASSES[kind]!(identity.name, identity.tags, scope.containerId);
+    series = new SERIES_CLASSES[kind]!(identity.name, identity.tagsKey, scope.containerId);
     scope.table.set(h1, h2, series, false);
     this.liveSeries++;
     scope.liveSeries++;
@@ -209,7 +209,7 @@ export class StatsdAggregator {
     let entry = this.timestamped.get(mapKey);
     if (entry === undefined) {
       if (!this.mayCreate(scope, identity.name)) return Reject.None;
-      const series = new SERIES_CLASSES[line.kind]!(identity.name, identity.tags, scope.containerId);
+      const series = new SERIES_CLASSES[line.kind]!(identity.name, identity.tagsKey, scope.containerId);
       this.liveSeries++;
       scope.liveSeries++;
       entry = { series, scope, timeMs: line.timestampSec * 1000 };

@@ -1,5 +1,5 @@
 import type { Datapoint, MetricKind, TimerSummary } from '../../../lib/model/datapoint.js';
-import type { TagPairs } from '../../sources/statsd/identity.js';
+import { tagsFromKey } from '../../sources/statsd/identity.js';
 import type { StatsdLine } from '../../sources/statsd/line-parser.js';
 import { DDSketch } from './ddsketch.js';
 import { HyperLogLog } from './hyperloglog.js';
@@ -36,7 +36,8 @@ export abstract class Series {
 
   constructor(
     readonly name: string,
-    readonly tags: TagPairs,
+    /** Canonical tag text "k:v,k2:v2" (see SeriesIdentity.tagsKey). */
+    readonly tagsKey: string,
     readonly containerId: string,
   ) {}
 
@@ -46,8 +47,7 @@ export abstract class Series {
   abstract flush(ctx: FlushContext, keepGauge: boolean): void;
 
   protected datapoint(ctx: FlushContext, value: number, unit: string): Datapoint {
-    const tags: Record<string, string> = {};
-    for (let i = 0; i < this.tags.length; i += 2) tags[this.tags[i]!] = this.tags[i + 1]!;
+    const tags = tagsFromKey(this.tagsKey);
     const point: Datapoint = { name: this.name, kind: this.kind, value, unit, timeMs: ctx.timeMs, tags };
     if (this.containerId !== '') point.containerId = this.containerId;
     return point;
