@@ -1,7 +1,7 @@
 /**
  * Our StatsD server for the benchmark, as a child process of run.ts: the real StatsdSource
- * (UDP) feeding a StatsdEngine, flushed every interval to nowhere. Answers stats requests
- * over IPC. Argument: an AgentServerConfig as JSON.
+ * (UDP, with the receiver the config names) feeding a StatsdEngine, flushed every interval to
+ * nowhere. Answers stats requests over IPC. Argument: an AgentServerConfig as JSON.
  */
 import { StatsdEngine } from '../../agent/pipelines/statsd-engine.js';
 import { StatsdSource } from '../../agent/sources/statsd/source.js';
@@ -51,8 +51,12 @@ function send(reply: Reply): void {
   process.send?.(reply);
 }
 
+/** Kept after stop: the source forgets its listener, and with it the drop count. */
+let kernelDropsAtStop: number | null = null;
+
 function stats(id: number): Reply {
   const cpu = process.cpuUsage();
+  const kernelDrops = kernelDropsAtStop ?? source.kernelDrops;
   return {
     type: 'stats',
     id,
@@ -66,6 +70,9 @@ function stats(id: number): Reply {
       flushMsMax: Math.round(flushMsMax * 10) / 10,
       cpuSecondsSelf: (cpu.user + cpu.system) / 1e6,
       maxRssBytesSelf: process.resourceUsage().maxRSS * 1024,
+      nativeReceiver: source.udpReceiver === 'native' ? 1 : 0,
+      // Datagrams the kernel dropped at this socket (SO_RXQ_OVFL; native receiver only).
+      ...(kernelDrops === null ? {} : { kernelDrops }),
     },
   };
 }
@@ -74,6 +81,7 @@ process.on('message', (message: Request) => {
   if (message.type === 'stats') send(stats(message.id));
   else if (message.type === 'stop') {
     clearInterval(flushTimer);
+    kernelDropsAtStop = source.kernelDrops;
     void source.stop().then(() => {
       send(stats(message.id));
       process.disconnect?.();

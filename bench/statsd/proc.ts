@@ -143,3 +143,17 @@ export function pinSelf(cpu: number | null): void {
     // Not fatal: the runner is idle while measuring.
   }
 }
+
+/**
+ * Seconds the hypervisor gave one CPU's time to something else (steal, /proc/stat); the
+ * whole machine when cpu is null. A server whose CPU is stolen drops packets without being
+ * busy: its own CPU time does not show it.
+ */
+export function stealSeconds(cpu: number | null): number {
+  const name = cpu === null ? 'cpu' : `cpu${cpu}`;
+  const line = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name} `));
+  // cpuN user nice system idle iowait irq softirq steal ...
+  return Number(line?.trim().split(/\s+/)[8] ?? Number.NaN) / CLOCK_TICKS;
+}

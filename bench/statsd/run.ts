@@ -3,7 +3,9 @@
  *
  * Our StatsD agent against Etsy's reference server, same load over loopback from a native
  * sender: throughput with 20-line packets, loss with single-line packets at a fixed rate and
- * on a ramp, memory per idle series. Progress goes to stderr; one JSON document to stdout.
+ * on a ramp, memory per idle series. Our agent runs twice: `corral` with the native recvmmsg
+ * receiver (the default when the addon is built; skipped, and said so, when it is not) and
+ * `corral-dgram` on node:dgram. Progress goes to stderr; one JSON document to stdout.
  *   --quick    short runs and 100,000 series, to try the bench itself
  *   --profile  an extra, separately reported run of our server under node --cpu-prof
  *   --out FILE also write the JSON document to FILE (npm prints its banner on stdout too;
@@ -13,6 +15,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nativeUdp } from '../../agent/sources/statsd/native-udp-listener.js';
 import {
   cpuModel,
   killChildren,
@@ -24,7 +27,7 @@ import {
   writeRmem,
 } from './proc.js';
 import { type HotFunction, summarizeProfile } from './profile.js';
-import { ratios, targets } from './report.js';
+import { type Ours, ratios, targets } from './report.js';
 import {
   type Bench,
   loadFor,
@@ -52,14 +55,35 @@ const MiB = 1024 * 1024;
 const RECEIVE_BUFFER = 32 * MiB;
 const FIXED_RATE_PPS = 200_000;
 const RAMP_STEPS = [
-  50_000, 75_000, 100_000, 125_000, 150_000, 175_000, 200_000, 250_000, 300_000, 400_000, 500_000, 600_000,
+  50_000, 75_000, 100_000, 125_000, 150_000, 175_000, 200_000, 250_000, 300_000, 350_000, 400_000, 450_000,
+  500_000, 600_000,
 ];
 const MAX_LOSS_PERCENT = 0.1;
-const SERVERS: ServerKind[] = ['corral', 'etsy'];
+/**
+ * Where each ramp starts: the native receiver and the bare socket are known to be well above
+ * the first steps (the warm-up load at the first step is not measured).
+ */
+const RAMP_FROM: Partial<Record<ServerKind, number>> = { corral: 100_000, 'dgram-floor': 150_000 };
+
+/** Whether the native receiver's addon loads here; why not when it does not. */
+function nativeReceiver(): { available: boolean; reason?: string } {
+  try {
+    return nativeUdp() === null
+      ? { available: false, reason: 'not built (npm run build:native)' }
+      : { available: true };
+  } catch (error) {
+    return { available: false, reason: `does not load: ${(error as Error).message}` };
+  }
+}
+
+const native = nativeReceiver();
+/** Our agent's rows: with the native receiver when it loads, always with node:dgram. */
+const OURS: Ours[] = native.available ? ['corral', 'corral-dgram'] : ['corral-dgram'];
+/** The row the targets and headline ratios use: what `udpReceiver: auto` gives on this machine. */
+const PRIMARY: Ours = OURS[0]!;
+const SERVERS: ServerKind[] = [...OURS, 'etsy'];
 /** The StatsD servers, then a bare node:dgram socket as the floor of Node's receive cost. */
 const WITH_FLOOR: ServerKind[] = [...SERVERS, 'dgram-floor'];
-/** The floor's ramp starts higher: it is known to be well above the servers. */
-const FLOOR_RAMP_FROM = 150_000;
 
 function progress(message: string): void {
   process.stderr.write(`[bench:statsd] ${message}\n`);
@@ -80,6 +104,12 @@ function setUpReceiveBuffers(): { original: RmemSettings; used: RmemSettings; ra
 
 async function main() {
   mkdirSync(paths.tmp, { recursive: true });
+  if (!native.available) {
+    progress(
+      `the native UDP receiver ${native.reason}: skipping the corral (native) rows; ` +
+        'targets use corral-dgram',
+    );
+  }
   pinSelf(senderCpu);
   const loadAtStart = loadAverage();
   const senderBinary = buildSender(join(root, 'bench/statsd'), paths.tmp);
@@ -119,10 +149,15 @@ async function main() {
       const runs: ScenarioRun[] = [];
       for (const kind of servers) {
         const run = await runOnFreshServer(bench, kind, load);
+        const lost = run.sent.packets - run.received.packets;
         progress(
           `${label}: ${kind} ${run.window.linesPerSecond} lines/s (${run.window.linesPerCpuSecond} per cpu-s), ` +
             `${run.window.packetsPerSecond} packets/s, ` +
-            `loss ${run.lossPercent}%, cpu ${run.window.cpuUtilization} (${run.window.cpuSystemPercent}% sys), ` +
+            `loss ${run.lossPercent}% (${lost} packets; RcvbufErrors ${run.kernelRcvbufDrops}` +
+            `${run.socketDrops === null ? '' : `, socket drops ${run.socketDrops}`}; ` +
+            `RcvbufErrors in the measured window ${run.window.kernelRcvbufDrops}), ` +
+            `cpu ${run.window.cpuUtilization} (${run.window.cpuSystemPercent}% sys), ` +
+            `steal ${run.stealPercent.serverCpu}% server cpu / ${run.stealPercent.senderCpu}% sender cpu, ` +
             `rejected ${run.received.rejectedLines}`,
         );
         runs.push(run);
@@ -139,11 +174,17 @@ async function main() {
 
     const ramps: RampResult[] = [];
     for (const kind of WITH_FLOOR) {
-      const steps = kind === 'dgram-floor' ? RAMP_STEPS.filter((pps) => pps >= FLOOR_RAMP_FROM) : RAMP_STEPS;
+      const steps = RAMP_STEPS.filter((pps) => pps >= (RAMP_FROM[kind] ?? 0));
       const result = await ramp(bench, kind, steps, quick ? 2 : 5, MAX_LOSS_PERCENT);
       progress(
-        `ramp: ${kind} max ${result.maxPps} packets/s; ` +
-          result.steps.map((s) => `${s.offeredPps}: ${s.lossPercent}%`).join(', '),
+        `ramp: ${kind} max ${result.maxPps} packets/s (ended by ${result.endedBy}); ` +
+          result.steps
+            .map(
+              (s) =>
+                `${s.offeredPps}: sent ${s.sentPps}, ${s.lossPercent}% ` +
+                `(cpu ${s.cpuUtilization}, steal ${s.stealPercent.serverCpu}/${s.stealPercent.senderCpu}%)`,
+            )
+            .join(', '),
       );
       ramps.push(result);
     }
@@ -169,6 +210,11 @@ async function main() {
       memory: memoryResults,
     };
     const r = ratios(results);
+    const t = targets(results, r, PRIMARY);
+    progress(`ratios: ${JSON.stringify(r)}`);
+    for (const target of t) {
+      progress(`target ${target.name}: ${target.target}, reached ${target.reached}, pass ${target.pass}`);
+    }
     const document = {
       benchmark: 'statsd: corral agent vs Etsy statsd 0.9 (reference)',
       date: new Date().toISOString(),
@@ -182,8 +228,14 @@ async function main() {
         niceness: PRIORITY_NICE,
         rmem: { original: rmem.original, used: rmem.used, raisedForRun: rmem.raised },
       },
+      nativeReceiver: native,
+      targetsUse: PRIMARY,
       servers: {
-        corral: 'bench/statsd/agent-server.ts: StatsdSource (UDP) + StatsdEngine, flushed to nowhere',
+        corral: native.available
+          ? 'bench/statsd/agent-server.ts: StatsdSource (UDP, udpReceiver native: recvmmsg addon) + ' +
+            'StatsdEngine, flushed to nowhere'
+          : `skipped: the native UDP receiver ${native.reason}`,
+        'corral-dgram': 'the same with udpReceiver dgram (node:dgram)',
         etsy: 'node_modules/statsd/stats.js 0.9 with bench/statsd/etsy-count-backend.cjs (no output)',
         'dgram-floor':
           'bench/statsd/dgram-floor.ts: a bare node:dgram socket counting lines (not a StatsD server)',
@@ -208,7 +260,7 @@ async function main() {
         { name: 'memory per idle series (corral, in-process StatsdEngine)', runs: memoryResults },
       ],
       ratios: r,
-      targets: targets(results, r),
+      targets: t,
       ...(profiles ? { profile: { note: PROFILE_NOTE, runs: profiles } } : {}),
     };
     const json = `${JSON.stringify(document, null, 2)}\n`;
@@ -222,10 +274,11 @@ async function main() {
 const PROFILE_NOTE =
   'Self time as a percent of all samples over the server process life (start-up and the drain ' +
   "after the load included). Node's profiler counts everything in libuv's poll phase outside JS " +
-  'as (idle): epoll_wait, but under load mostly recvmsg and the C++ UDP receive path; (program) is ' +
-  'other native work outside JS.';
+  'as (idle): epoll_wait, but under load mostly the receive system calls (the native ' +
+  "receiver's recvmmsg, or node:dgram's recvmsg and its C++ receive path); (program) is other " +
+  'native work outside JS.';
 
-/** Our server under --cpu-prof: 20-line packets and single-line packets at full speed. */
+/** Our server (PRIMARY) under --cpu-prof: 20-line packets and single-line packets at full speed. */
 async function profileRuns(
   bench: Bench,
   base: Omit<Load, 'seconds'>,
@@ -240,7 +293,7 @@ async function profileRuns(
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const profiled = { ...bench, server: { ...bench.server, cpuProfileDir: dir } };
-    await runOnFreshServer(profiled, 'corral', loadFor(bench, load));
+    await runOnFreshServer(profiled, PRIMARY, loadFor(bench, load));
     out[label] = summarizeProfile(dir, paths.root);
     progress(`profile ${label}: written to ${dir}`);
   }

@@ -3,7 +3,7 @@
  * in turn, with the server alone on its CPU and the senders on another.
  */
 import { join } from 'node:path';
-import { spawnPinned, udpRcvbufErrors } from './proc.js';
+import { spawnPinned, stealSeconds, udpRcvbufErrors } from './proc.js';
 import { type Load, send } from './sender.js';
 import {
   type Paths,
@@ -48,9 +48,27 @@ export interface LoadResult {
     /** CPU seconds per second of the server process (1.0 = one core busy). */
     cpuUtilization: number;
     cpuSecondsPerMillionLines: number;
+    /**
+     * Kernel RcvbufErrors inside the window (system-wide): the loss once the server is warm,
+     * where lossPercent also counts the warm-up of a fresh server.
+     */
+    kernelRcvbufDrops: number;
+    /** Share of the window the hypervisor took the server's CPU away (steal), percent. */
+    serverCpuStealPercent: number;
   };
   /** Kernel UDP RcvbufErrors during the load (system-wide; a cross-check of the loss). */
   kernelRcvbufDrops: number;
+  /**
+   * The same seen from the server's socket (SO_RXQ_OVFL), corral with the native receiver
+   * only, else null. The kernel reports the count with each queued datagram, so drops after
+   * the last datagram the socket took (the end of a load that overran it) are not in it.
+   */
+  socketDrops: number | null;
+  /**
+   * Steal on the server's and the sender's CPU over the whole load, percent: time the
+   * hypervisor ran something else. Loss with the server's CPU short of busy points here.
+   */
+  stealPercent: { serverCpu: number; senderCpu: number };
   server_extra: Record<string, number>;
 }
 
@@ -65,28 +83,50 @@ function mixOf(load: Load): 'plain' | 'tagged' {
  */
 export async function offer(bench: Bench, server: ServerProcess, load: Load, warmupSeconds: number) {
   const kernelBefore = udpRcvbufErrors();
+  const steal = () => ({ server: stealSeconds(bench.server.cpu), sender: stealSeconds(bench.senderCpu) });
+  const stealBefore = steal();
   const base = await server.sample();
   const sending = send(bench.senderBinary, bench.senderCpu, server.port, load);
   await sleep(warmupSeconds * 1000);
+  const kernelAtStart = udpRcvbufErrors();
+  const stealAtStart = steal();
   const start = await server.sample();
   await sleep((load.seconds - warmupSeconds - 0.5) * 1000);
   const end = await server.sample();
+  const windowDrops = udpRcvbufErrors() - kernelAtStart;
+  const windowSteal = steal().server - stealAtStart.server;
   const sent = await sending;
+  const stealAfter = steal();
   const final = await server.drained();
-  return summarize(server.kind, load, sent, base, start, end, final, udpRcvbufErrors() - kernelBefore);
+  return summarize(
+    server.kind,
+    load,
+    sent,
+    { base, start, end, final },
+    {
+      kernelDrops: { load: udpRcvbufErrors() - kernelBefore, window: windowDrops },
+      stealSeconds: {
+        window: windowSteal,
+        serverCpu: stealAfter.server - stealBefore.server,
+        senderCpu: stealAfter.sender - stealBefore.sender,
+      },
+    },
+  );
 }
 
 function summarize(
   kind: ServerKind,
   load: Load,
   sent: Awaited<ReturnType<typeof send>>,
-  base: Sample,
-  start: Sample,
-  end: Sample,
-  final: Sample,
-  kernelRcvbufDrops: number,
+  { base, start, end, final }: { base: Sample; start: Sample; end: Sample; final: Sample },
+  machine: {
+    kernelDrops: { load: number; window: number };
+    stealSeconds: { window: number; serverCpu: number; senderCpu: number };
+  },
 ): LoadResult {
+  const { kernelDrops, stealSeconds } = machine;
   const seconds = (end.timeMs - start.timeMs) / 1000;
+  const percent = (part: number, of: number) => round((100 * part) / Math.max(of, 0.001), 2);
   const lines = end.lines - start.lines;
   const cpu = end.cpuSeconds - start.cpuSeconds;
   const receivedPackets = final.packets - base.packets;
@@ -119,8 +159,16 @@ function summarize(
       ),
       cpuUtilization: round(cpu / seconds, 3),
       cpuSecondsPerMillionLines: round((cpu / Math.max(1, lines)) * 1e6, 3),
+      kernelRcvbufDrops: kernelDrops.window,
+      serverCpuStealPercent: percent(stealSeconds.window, seconds),
     },
-    kernelRcvbufDrops,
+    kernelRcvbufDrops: kernelDrops.load,
+    stealPercent: {
+      serverCpu: percent(stealSeconds.serverCpu, sent.seconds),
+      senderCpu: percent(stealSeconds.senderCpu, sent.seconds),
+    },
+    socketDrops:
+      final.extra.kernelDrops === undefined ? null : final.extra.kernelDrops - (base.extra.kernelDrops ?? 0),
     server_extra: final.extra,
   };
 }
@@ -152,6 +200,11 @@ export interface RampStep {
   receivedPackets: number;
   lossPercent: number;
   cpuUtilization: number;
+  /** Kernel RcvbufErrors during the step (system-wide). */
+  kernelRcvbufDrops: number;
+  socketDrops: number | null;
+  /** Steal on the server's and sender's CPU during the step, percent (see LoadResult). */
+  stealPercent: { serverCpu: number; senderCpu: number };
   pass: boolean;
 }
 
@@ -161,6 +214,12 @@ export interface RampResult {
   steps: RampStep[];
   /** The highest offered rate the server took with less than maxLossPercent loss; 0 if none. */
   maxPps: number;
+  /**
+   * What ended the ramp: a step with too much loss (maxPps is the server's limit), a step
+   * the senders could not deliver (the server's limit is above maxPps, past what the sender's
+   * core can offer), or the last step passed.
+   */
+  endedBy: 'loss' | 'sender' | 'steps';
 }
 
 /**
@@ -177,7 +236,7 @@ export async function ramp(
 ): Promise<RampResult> {
   const server = await ServerProcess.start(kind, bench.server, bench.paths);
   const base: Omit<Load, 'pps' | 'seconds'> = { linesPerPacket: 1, tagged: false, series: 1000, senders: 1 };
-  const result: RampResult = { server: kind, stepSeconds, steps: [], maxPps: 0 };
+  const result: RampResult = { server: kind, stepSeconds, steps: [], maxPps: 0, endedBy: 'steps' };
   try {
     await offer(bench, server, { ...base, pps: steps[0]!, seconds: 2.5 }, 1);
     for (const pps of steps) {
@@ -190,9 +249,15 @@ export async function ramp(
         receivedPackets: r.received.packets,
         lossPercent: r.lossPercent,
         cpuUtilization: r.window.cpuUtilization,
+        kernelRcvbufDrops: r.kernelRcvbufDrops,
+        socketDrops: r.socketDrops,
+        stealPercent: r.stealPercent,
         pass,
       });
-      if (!pass) break;
+      if (!pass) {
+        result.endedBy = senderLimited ? 'sender' : 'loss';
+        break;
+      }
       result.maxPps = pps;
     }
   } finally {

@@ -1,7 +1,8 @@
 /**
- * The two servers under test as child processes pinned to one CPU: ours (agent-server.ts)
- * and Etsy's reference StatsD (node_modules/statsd/stats.js with etsy-count-backend.cjs).
- * Both answer the same IPC requests; CPU and peak RSS are read from /proc for both.
+ * The servers under test as child processes pinned to one CPU: ours (agent-server.ts, once
+ * with the native recvmmsg receiver and once with node:dgram) and Etsy's reference StatsD
+ * (node_modules/statsd/stats.js with etsy-count-backend.cjs). All answer the same IPC
+ * requests; CPU and peak RSS are read from /proc for all.
  */
 import type { ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -11,8 +12,12 @@ import { join } from 'node:path';
 import { cpuTimes, peakRssBytes, spawnPinned, udpReceiveBuffer } from './proc.js';
 import type { AgentServerConfig, Counts, Reply, Request } from './protocol.js';
 
-/** dgram-floor is not a StatsD server: a bare node:dgram socket, Node's own receive cost. */
-export type ServerKind = 'corral' | 'etsy' | 'dgram-floor';
+/**
+ * corral: our agent with the native recvmmsg receiver (what a user gets when the addon is
+ * built); corral-dgram: the same agent on node:dgram. dgram-floor is not a StatsD server: a
+ * bare node:dgram socket, Node's own receive cost.
+ */
+export type ServerKind = 'corral' | 'corral-dgram' | 'etsy' | 'dgram-floor';
 
 export interface ServerSettings {
   flushIntervalMs: number;
@@ -165,10 +170,14 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-const NODE_ENTRIES = { corral: 'agent-server.js', 'dgram-floor': 'dgram-floor.js' } as const;
+const NODE_ENTRIES = {
+  corral: 'agent-server.js',
+  'corral-dgram': 'agent-server.js',
+  'dgram-floor': 'dgram-floor.js',
+} as const;
 
 function nodeCommand(
-  kind: 'corral' | 'dgram-floor',
+  kind: Exclude<ServerKind, 'etsy'>,
   settings: ServerSettings,
   paths: Paths,
 ): [string, string[]] {
@@ -176,6 +185,11 @@ function nodeCommand(
     flushIntervalMs: settings.flushIntervalMs,
     recvBufferSize: settings.recvBufferSize,
     percentiles: settings.percentiles,
+    ...(kind === 'corral'
+      ? { udpReceiver: 'native' }
+      : kind === 'corral-dgram'
+        ? { udpReceiver: 'dgram' }
+        : {}),
   };
   const profile = settings.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', settings.cpuProfileDir] : [];
   const entry = join(paths.dist, 'bench/statsd', NODE_ENTRIES[kind]);
