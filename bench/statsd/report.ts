@@ -35,86 +35,41 @@ function linesPerSecond(run: LoadResult | undefined): number | undefined {
 /** The two ways our agent runs: the native recvmmsg receiver, and node:dgram. */
 export type Ours = 'corral' | 'corral-dgram';
 
-/** One of our rows / etsy unless said otherwise; above 1 is better for ours. */
-export function ratiosFor(results: Results, kind: Ours) {
-  const ours = (runs: ScenarioRun[]) => of(runs, kind);
-  const theirs = (runs: ScenarioRun[]) => of(runs, 'etsy');
-  const floor = (runs: ScenarioRun[]) => of(runs, 'dgram-floor');
-  const rampOurs = of(results.ramps, kind);
-  const rampTheirs = of(results.ramps, 'etsy');
+/** Server a / server b on every measure both have; above 1 is better for a (but RSS). */
+function compare(results: Results, a: ServerKind, b: ServerKind) {
+  const pair = <T extends { server: string }>(runs: T[]) => [of(runs, a), of(runs, b)] as const;
+  const [plainA, plainB] = pair(results.maxRatePlain);
+  const [taggedA, taggedB] = pair(results.maxRateTagged);
+  const [fixedA, fixedB] = pair(results.fixedRate);
+  const [rampA, rampB] = pair(results.ramps);
   return {
-    linesPerSecond20LinePlain: ratio(
-      linesPerSecond(ours(results.maxRatePlain)),
-      linesPerSecond(theirs(results.maxRatePlain)),
-    ),
-    linesPerSecond20LineTagged: ratio(
-      linesPerSecond(ours(results.maxRateTagged)),
-      linesPerSecond(theirs(results.maxRateTagged)),
-    ),
+    linesPerSecond20LinePlain: ratio(linesPerSecond(plainA), linesPerSecond(plainB)),
+    linesPerSecond20LineTagged: ratio(linesPerSecond(taggedA), linesPerSecond(taggedB)),
     /** The same per second of each server's own CPU time: robust to other work on the machine. */
-    linesPerCpuSecond20LinePlain: ratio(
-      ours(results.maxRatePlain)?.window.linesPerCpuSecond,
-      theirs(results.maxRatePlain)?.window.linesPerCpuSecond,
-    ),
+    linesPerCpuSecond20LinePlain: ratio(plainA?.window.linesPerCpuSecond, plainB?.window.linesPerCpuSecond),
     linesPerCpuSecond20LineTagged: ratio(
-      ours(results.maxRateTagged)?.window.linesPerCpuSecond,
-      theirs(results.maxRateTagged)?.window.linesPerCpuSecond,
+      taggedA?.window.linesPerCpuSecond,
+      taggedB?.window.linesPerCpuSecond,
     ),
-    maxLosslessSingleLinePps: ratio(rampOurs?.maxPps, rampTheirs?.maxPps),
+    maxLosslessSingleLinePps: ratio(rampA?.maxPps, rampB?.maxPps),
+    packetsPerSecondTakenAtFixedRate: ratio(fixedA?.window.packetsPerSecond, fixedB?.window.packetsPerSecond),
     /**
      * Single-line packets per second of CPU time at the fixed rate (a server that keeps up
      * does not saturate its core there; this is its cost per packet, inverted).
      */
-    packetsPerCpuSecondSingleLine: ratio(
-      ours(results.fixedRate)?.window.linesPerCpuSecond,
-      theirs(results.fixedRate)?.window.linesPerCpuSecond,
-    ),
-    /** ours / bare node:dgram socket, per CPU second: how much of Node's receive floor we reach. */
-    shareOfDgramFloor20LinePlain: ratio(
-      ours(results.maxRatePlain)?.window.linesPerCpuSecond,
-      floor(results.maxRatePlain)?.window.linesPerCpuSecond,
-    ),
-    shareOfDgramFloorSingleLine: ratio(
-      ours(results.fixedRate)?.window.linesPerCpuSecond,
-      floor(results.fixedRate)?.window.linesPerCpuSecond,
-    ),
-    /** ours / etsy peak RSS in the 20-line plain run; below 1 is better for ours. */
-    peakRss20LinePlain: ratio(
-      ours(results.maxRatePlain)?.peakRssBytes,
-      theirs(results.maxRatePlain)?.peakRssBytes,
-    ),
+    packetsPerCpuSecondSingleLine: ratio(fixedA?.window.linesPerCpuSecond, fixedB?.window.linesPerCpuSecond),
+    /** Peak RSS in the 20-line plain run; below 1 is better for a. */
+    peakRss20LinePlain: ratio(plainA?.peakRssBytes, plainB?.peakRssBytes),
   };
 }
 
-/** The native receiver against node:dgram, same agent otherwise; above 1 is better for native. */
-function nativeOverDgram(results: Results) {
-  const native = (runs: ScenarioRun[]) => of(runs, 'corral');
-  const dgram = (runs: ScenarioRun[]) => of(runs, 'corral-dgram');
+/** One of our rows / etsy, and the share it reaches of a bare node:dgram socket (per CPU second). */
+export function ratiosFor(results: Results, kind: Ours) {
+  const floor = compare(results, kind, 'dgram-floor');
   return {
-    linesPerSecond20LinePlain: ratio(
-      linesPerSecond(native(results.maxRatePlain)),
-      linesPerSecond(dgram(results.maxRatePlain)),
-    ),
-    linesPerSecond20LineTagged: ratio(
-      linesPerSecond(native(results.maxRateTagged)),
-      linesPerSecond(dgram(results.maxRateTagged)),
-    ),
-    linesPerCpuSecond20LinePlain: ratio(
-      native(results.maxRatePlain)?.window.linesPerCpuSecond,
-      dgram(results.maxRatePlain)?.window.linesPerCpuSecond,
-    ),
-    packetsPerSecondTakenAtFixedRate: ratio(
-      native(results.fixedRate)?.window.packetsPerSecond,
-      dgram(results.fixedRate)?.window.packetsPerSecond,
-    ),
-    packetsPerCpuSecondSingleLine: ratio(
-      native(results.fixedRate)?.window.linesPerCpuSecond,
-      dgram(results.fixedRate)?.window.linesPerCpuSecond,
-    ),
-    maxLosslessSingleLinePps: ratio(
-      of(results.ramps, 'corral')?.maxPps,
-      of(results.ramps, 'corral-dgram')?.maxPps,
-    ),
+    ...compare(results, kind, 'etsy'),
+    shareOfDgramFloor20LinePlain: floor.linesPerCpuSecond20LinePlain,
+    shareOfDgramFloorSingleLine: floor.packetsPerCpuSecondSingleLine,
   };
 }
 
@@ -123,7 +78,8 @@ export function ratios(results: Results) {
   return {
     corral: ratiosFor(results, 'corral'),
     'corral-dgram': ratiosFor(results, 'corral-dgram'),
-    nativeOverDgram: nativeOverDgram(results),
+    /** The native receiver against node:dgram, same agent otherwise. */
+    nativeOverDgram: compare(results, 'corral', 'corral-dgram'),
   };
 }
 
