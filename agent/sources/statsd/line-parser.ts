@@ -4,7 +4,6 @@ import { Reject, type RejectCode } from './reject-reason.js';
 
 export const Kind = { Counter: 0, Gauge: 1, Timer: 2, Set: 3 } as const;
 export type KindCode = (typeof Kind)[keyof typeof Kind];
-export const KIND_NAMES = ['counter', 'gauge', 'timer', 'set'] as const;
 
 /** parse() found a blank line: framing, not data. */
 export const EMPTY_LINE = -1;
