@@ -3,12 +3,12 @@ import { Registry } from 'prom-client';
 import type { CorralConfig } from '../lib/config/schema.js';
 import { RateLimitedLog } from '../lib/log/rate-limited.js';
 import type { Datapoint, DatapointSink } from '../lib/model/datapoint.js';
+import { AlignedTicker } from './pipelines/aligned-ticker.js';
 import { StatsdEngine } from './pipelines/statsd-engine.js';
 import { NullSink } from './sinks/null/null-sink.js';
 import { StdoutSink } from './sinks/stdout/stdout-sink.js';
 import { registerStatsdMetrics } from './sources/statsd/metrics.js';
 import { rejectLogger, StatsdSource } from './sources/statsd/source.js';
-import { AlignedTicker } from './transforms/statsd-aggregate/aligned-ticker.js';
 
 export interface RunningAgent {
   readonly registry: Registry;

@@ -24,6 +24,8 @@ const SECTION_TITLES: Record<SectionName, string> = {
   log: 'Logging',
   agent: 'Agent',
   statsd: 'StatsD',
+  cgroup: 'Container (cgroup)',
+  node: 'Node',
   collector: 'Collector',
 };
 

@@ -3,7 +3,7 @@
  * Flags, environment variables, --help and the README reference table are all derived from it (keys.ts).
  */
 import { z } from 'zod';
-import { duration, hostPort, int, listOf, oneOf, percentiles, size, type ValueType } from './values.js';
+import { duration, hostPort, int, listOf, oneOf, path, percentiles, size, type ValueType } from './values.js';
 
 /** Defaults are written in input form ("10s"), so they go through the same parser as user values. */
 export type DefaultInput = string | number | readonly string[] | readonly number[];
@@ -43,7 +43,7 @@ const log = {
 };
 
 const agent = {
-  sources: setting(listOf(['statsd']), {
+  sources: setting(listOf(['statsd', 'cgroup', 'node']), {
     default: ['statsd'],
     flag: 'sources',
     description: 'Metric sources the agent runs.',
@@ -52,6 +52,34 @@ const agent = {
     default: 'stdout',
     flag: 'sink',
     description: 'Where the agent writes datapoints: JSON lines on stdout, or nowhere.',
+  }),
+};
+
+const cgroup = {
+  root: setting(path({ allowEmpty: true }), {
+    default: '',
+    description:
+      'Root of the cgroup filesystem (e.g. a host path mounted into the agent container); empty detects the mounts from /proc/self/mountinfo.',
+  }),
+  interval: setting(duration({ min: '1s' }), {
+    default: '10s',
+    description: 'How often container resource metrics are read from cgroups.',
+  }),
+  systemdServices: setting(oneOf(['auto', 'always', 'never']), {
+    default: 'auto',
+    description:
+      'Report systemd services (system.slice/<name>.service) as tasks: auto does when no container runtime was found.',
+  }),
+};
+
+const node = {
+  interval: setting(duration({ min: '1s' }), {
+    default: '10s',
+    description: 'How often node metrics are read from /proc and statfs.',
+  }),
+  procRoot: setting(path({ allowEmpty: false }), {
+    default: '/proc',
+    description: 'Where procfs is mounted (a host /proc mounted into the agent container, or a test fixture).',
   }),
 };
 
@@ -122,7 +150,7 @@ const statsd = {
 const collector = {};
 
 /** Each section's settings, in declaration order (the order of --help and the reference table). */
-export const sections = { log, agent, statsd, collector };
+export const sections = { log, agent, statsd, cgroup, node, collector };
 
 export type SectionName = keyof typeof sections;
 
@@ -136,6 +164,8 @@ export const configSchema = z.strictObject({
   log: z.strictObject(log).prefault({}),
   agent: z.strictObject(agent).prefault({}),
   statsd: z.strictObject(statsd).prefault({}),
+  cgroup: z.strictObject(cgroup).prefault({}),
+  node: z.strictObject(node).prefault({}),
   collector: z.strictObject(collector).prefault({}),
 });
 
@@ -146,9 +176,9 @@ export type Command = 'agent' | 'collector' | 'start';
 
 /** Sections each subcommand takes flags for; a config file may still hold (validated) others. */
 export const commandSections: Readonly<Record<Command, readonly SectionName[]>> = {
-  agent: ['log', 'agent', 'statsd'],
+  agent: ['log', 'agent', 'statsd', 'cgroup', 'node'],
   collector: ['log', 'collector'],
-  start: ['log', 'agent', 'statsd', 'collector'],
+  start: ['log', 'agent', 'statsd', 'cgroup', 'node', 'collector'],
 };
 
 /** The configuration with every default, for tests and tools. */

@@ -99,6 +99,18 @@ export function listOf<const V extends string>(values: readonly V[]): ValueType<
   };
 }
 
+/** A filesystem path; "" where the setting allows it (meaning: find it out). */
+export function path(options: { allowEmpty: boolean }): ValueType<string> {
+  const expected = options.allowEmpty ? 'expected a path, or "" to detect it' : 'expected a path';
+  return {
+    placeholder: 'path',
+    schema: fromParser((input) => {
+      if (typeof input !== 'string' || (!options.allowEmpty && input === '')) throw new Error(expected);
+      return input;
+    }),
+  };
+}
+
 /** Percentiles 0 < p <= 100, sorted and deduplicated so outputs are stable. */
 export function percentiles(): ValueType<number[]> {
   const expected = 'expected a non-empty comma-separated list of percentiles, each > 0 and <= 100';

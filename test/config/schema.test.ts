@@ -23,6 +23,8 @@ describe('configuration schema', () => {
         maxSeries: 1_000_000,
         maxSeriesPerContainer: 100_000,
       },
+      cgroup: { root: '', interval: 10_000, systemdServices: 'auto' },
+      node: { interval: 10_000, procRoot: '/proc' },
       collector: {},
     });
   });
@@ -86,7 +88,7 @@ describe('configuration schema', () => {
     const sectionsOf = (command: 'agent' | 'collector' | 'start') => [
       ...new Set(settingsFor(command).map((s) => s.section)),
     ];
-    expect(sectionsOf('agent')).toEqual(['log', 'agent', 'statsd']);
+    expect(sectionsOf('agent')).toEqual(['log', 'agent', 'statsd', 'cgroup', 'node']);
     expect(sectionsOf('collector')).toEqual(['log']);
     expect(settingsFor('start')).toEqual(settings);
   });

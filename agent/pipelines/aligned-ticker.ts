@@ -31,16 +31,18 @@ export class AlignedTicker {
   }
 
   private fire(): void {
-    const boundary = this.nextBoundary;
+    const now = this.now();
     // A timer may fire a millisecond early; never flush an interval before it ends.
-    if (this.now() < boundary) {
+    if (now < this.nextBoundary) {
       this.schedule();
       return;
     }
+    // Late (a stalled loop): report up to the last boundary passed, one interval that long,
+    // rather than a burst of flushes or a stamp that lies about what it covers.
+    const boundary = Math.floor(now / this.intervalMs) * this.intervalMs;
     const length = boundary - this.intervalStart;
     this.intervalStart = boundary;
-    // Skip boundaries already past (a stalled loop) rather than flushing in a burst.
-    this.nextBoundary = (Math.floor(this.now() / this.intervalMs) + 1) * this.intervalMs;
+    this.nextBoundary = boundary + this.intervalMs;
     this.schedule();
     this.onTick(boundary, length);
   }
