@@ -4,9 +4,12 @@ import type { CorralConfig } from '../lib/config/schema.js';
 import { RateLimitedLog } from '../lib/log/rate-limited.js';
 import type { Datapoint, DatapointSink } from '../lib/model/datapoint.js';
 import { AlignedTicker } from './pipelines/aligned-ticker.js';
+import { type Scraper, startScrapeLoop } from './pipelines/scrape-loop.js';
+import { registerScrapeMetrics } from './pipelines/scrape-metrics.js';
 import { StatsdEngine } from './pipelines/statsd-engine.js';
 import { NullSink } from './sinks/null/null-sink.js';
 import { StdoutSink } from './sinks/stdout/stdout-sink.js';
+import { NodeScraper } from './sources/node/scraper.js';
 import { registerStatsdMetrics } from './sources/statsd/metrics.js';
 import { rejectLogger, StatsdSource } from './sources/statsd/source.js';
 
@@ -71,6 +74,18 @@ async function startStatsd(
   };
 }
 
+/** The scraped sources the configuration asks for. */
+function createScrapers(
+  config: CorralConfig,
+  log: RateLimitedLog,
+): { scraper: Scraper; intervalMs: number }[] {
+  const scrapers: { scraper: Scraper; intervalMs: number }[] = [];
+  if (config.agent.sources.includes('node')) {
+    scrapers.push({ scraper: new NodeScraper(config.node.procRoot, log), intervalMs: config.node.interval });
+  }
+  return scrapers;
+}
+
 /** Starts the agent's sources, transforms and sinks as configured. */
 export async function runAgent(config: CorralConfig, logger: Logger): Promise<RunningAgent> {
   const registry = new Registry();
@@ -84,11 +99,17 @@ export async function runAgent(config: CorralConfig, logger: Logger): Promise<Ru
   const statsd = config.agent.sources.includes('statsd')
     ? await startStatsd(config, registry, emit, logger)
     : null;
+  const log = new RateLimitedLog(logger);
+  const scrapes = createScrapers(config, log).map(({ scraper, intervalMs }) => {
+    logger.info({ source: scraper.name, intervalMs }, 'scraping');
+    return { scraper, loop: startScrapeLoop(intervalMs, scraper, emit, log) };
+  });
+  registerScrapeMetrics(registry, scrapes);
   return {
     registry,
     statsd: statsd?.source ?? null,
     async stop() {
-      await statsd?.stop();
+      await Promise.all([statsd?.stop(), ...scrapes.map((s) => s.loop.stop())]);
       await sink.close();
     },
   };
