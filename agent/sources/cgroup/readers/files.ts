@@ -1,0 +1,120 @@
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { access } from 'node:fs/promises';
+
+/** cgroup files are small (memory.stat ~1.5 KiB); larger ones fall back to readFileSync. */
+const SCRATCH = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * Reads a small kernel file with open/read/close into one shared buffer. fs/promises'
+ * readFile costs ~50-80 µs a file here (a threadpool round trip, an fstat, a fresh buffer);
+ * this costs ~5 µs, and a scrape reads ~13 files per container. It blocks the event loop
+ * for that long, which the caller bounds by yielding between containers.
+ */
+function readSmallFile(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, SCRATCH, length, SCRATCH.length - length, null);
+      if (n === 0) return SCRATCH.toString('latin1', 0, length);
+      length += n;
+      if (length === SCRATCH.length) return readFileSync(path, 'latin1');
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Why a file gave no values: absent, refused by the kernel, or not in the expected format. */
+export type ProblemReason = 'missing' | 'unreadable' | 'malformed';
+
+export interface CgroupProblem {
+  /** The file's name inside its cgroup directory ("cpu.stat"), or "net/dev". */
+  file: string;
+  reason: ProblemReason;
+}
+
+/** What every reader returns. */
+export interface Reading<T> {
+  /** Fields whose file was missing or malformed are undefined; the others are filled. */
+  stats: T;
+  /** Sorted by file; empty when everything read. */
+  problems: CgroupProblem[];
+  /** The directory vanished (the container stopped): skip it, it is no error. */
+  gone: boolean;
+}
+
+/**
+ * The files one scrape of a container reads: one readFile each, problems recorded, and enough
+ * bookkeeping to tell a vanished directory from missing files.
+ */
+export class FileSet {
+  readonly problems: CgroupProblem[] = [];
+  private tried = 0;
+  private absent = 0;
+  private readonly dirs: string[] = [];
+
+  /**
+   * The file's text, or undefined (recorded as a problem). An optional file (PSI, swap
+   * accounting, the blkio fallback) may be absent, or refused when the kernel has the feature
+   * off, without a problem.
+   */
+  async read(dir: string, name: string, optional = false): Promise<string | undefined> {
+    this.tried++;
+    if (!this.dirs.includes(dir)) this.dirs.push(dir);
+    try {
+      return readSmallFile(`${dir}/${name}`);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // ENODEV: a file opened in a cgroup that was removed since.
+      if (code === 'ENOENT' || code === 'ENODEV') {
+        this.absent++;
+        if (!optional) this.problems.push({ file: name, reason: 'missing' });
+      } else if (!(optional && code === 'EOPNOTSUPP')) {
+        this.problems.push({ file: name, reason: 'unreadable' });
+      }
+      return undefined;
+    }
+  }
+
+  malformed(name: string): void {
+    this.problems.push({ file: name, reason: 'malformed' });
+  }
+
+  /**
+   * Wraps stats up. Only when every file was absent does it look at the directories (one
+   * access each), so a live container whose controller lacks a file is not taken for gone.
+   */
+  async finish<T>(stats: T): Promise<Reading<T>> {
+    if (this.tried > 0 && this.absent === this.tried && !(await anyExists(this.dirs))) {
+      return { stats, problems: [], gone: true };
+    }
+    if (this.problems.length > 1) this.problems.sort(byFile);
+    return { stats, problems: this.problems, gone: false };
+  }
+}
+
+async function anyExists(dirs: readonly string[]): Promise<boolean> {
+  for (const dir of dirs) {
+    try {
+      await access(dir);
+      return true;
+    } catch {
+      // Absent: try the next controller's directory.
+    }
+  }
+  return false;
+}
+
+function byFile(a: CgroupProblem, b: CgroupProblem): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : 0;
+}
+
+/** A container's directories in each v1 hierarchy; a controller that is not mounted is left out. */
+export interface V1Dirs {
+  cpu?: string;
+  cpuacct?: string;
+  memory?: string;
+  blkio?: string;
+  pids?: string;
+}

@@ -1,0 +1,18 @@
+import { readFile } from 'node:fs/promises';
+import { singleUint } from './scan.js';
+
+/**
+ * The first pid in dir's cgroup.procs: a member process whose /proc/<pid>/net/dev shows the
+ * container's network namespace (read with the node source's readNetDev). Undefined when the
+ * cgroup is empty, gone or the file garbled.
+ */
+export async function firstPid(dir: string): Promise<number | undefined> {
+  let text: string;
+  try {
+    text = await readFile(`${dir}/cgroup.procs`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = singleUint(text);
+  return pid > 0 ? pid : undefined;
+}
