@@ -9,6 +9,7 @@ import { registerScrapeMetrics } from './pipelines/scrape-metrics.js';
 import { StatsdEngine } from './pipelines/statsd-engine.js';
 import { NullSink } from './sinks/null/null-sink.js';
 import { StdoutSink } from './sinks/stdout/stdout-sink.js';
+import { CgroupScraper } from './sources/cgroup/scraper.js';
 import { NodeScraper } from './sources/node/scraper.js';
 import { registerStatsdMetrics } from './sources/statsd/metrics.js';
 import { rejectLogger, StatsdSource } from './sources/statsd/source.js';
@@ -80,6 +81,13 @@ function createScrapers(
   log: RateLimitedLog,
 ): { scraper: Scraper; intervalMs: number }[] {
   const scrapers: { scraper: Scraper; intervalMs: number }[] = [];
+  if (config.agent.sources.includes('cgroup')) {
+    const { root, interval, systemdServices } = config.cgroup;
+    scrapers.push({
+      scraper: new CgroupScraper({ root, systemdServices, procRoot: config.node.procRoot }, log),
+      intervalMs: interval,
+    });
+  }
   if (config.agent.sources.includes('node')) {
     scrapers.push({ scraper: new NodeScraper(config.node.procRoot, log), intervalMs: config.node.interval });
   }

@@ -44,7 +44,7 @@ const log = {
 
 const agent = {
   sources: setting(listOf(['statsd', 'cgroup', 'node']), {
-    default: ['statsd'],
+    default: ['statsd', 'cgroup', 'node'],
     flag: 'sources',
     description: 'Metric sources the agent runs.',
   }),
@@ -79,7 +79,8 @@ const node = {
   }),
   procRoot: setting(path({ allowEmpty: false }), {
     default: '/proc',
-    description: 'Where procfs is mounted (a host /proc mounted into the agent container, or a test fixture).',
+    description:
+      'Where procfs is mounted (a host /proc mounted into the agent container, or a test fixture).',
   }),
 };
 

@@ -45,7 +45,7 @@ export interface Datapoint {
   unit: string;
   /** Milliseconds since the epoch: the interval's end, or the sample's own timestamp. */
   timeMs: number;
-  /** Sorted by key. */
+  /** Read-only once emitted: datapoints of one container may share the same object. */
   tags: Record<string, string>;
   /** The container the datapoint belongs to, when known. */
   containerId?: string;

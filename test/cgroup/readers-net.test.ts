@@ -41,11 +41,11 @@ describe('container network (via a member process)', () => {
 
 describe('firstPid', () => {
   it('is the first line of cgroup.procs', async () => {
-    expect(await firstPid(`${FIXTURES}v2/normal`)).toBe(4242);
+    expect(firstPid(`${FIXTURES}v2/normal`)).toBe(4242);
   });
 
   it('is undefined for an empty cgroup or a missing one', async () => {
-    expect(await firstPid(`${FIXTURES}v2/unlimited`)).toBeUndefined();
-    expect(await firstPid(`${FIXTURES}v2/no-such-container`)).toBeUndefined();
+    expect(firstPid(`${FIXTURES}v2/unlimited`)).toBeUndefined();
+    expect(firstPid(`${FIXTURES}v2/no-such-container`)).toBeUndefined();
   });
 });

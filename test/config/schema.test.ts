@@ -6,7 +6,7 @@ describe('configuration schema', () => {
   it('parses an empty input to the documented defaults', () => {
     expect(defaultConfig()).toEqual({
       log: { level: 'info', format: 'auto' },
-      agent: { sources: ['statsd'], sink: 'stdout' },
+      agent: { sources: ['statsd', 'cgroup', 'node'], sink: 'stdout' },
       statsd: {
         udp: { host: '127.0.0.1', port: 8125 },
         udpReceiver: 'auto',

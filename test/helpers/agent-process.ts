@@ -46,6 +46,8 @@ export async function startAgent(extraArgs: string[] = []): Promise<AgentProcess
     [
       CLI,
       'agent',
+      '--sources',
+      'statsd',
       '--statsd-udp',
       '127.0.0.1:0',
       '--statsd-tcp',

@@ -38,6 +38,12 @@ export interface DiscoveryOptions {
   includeSystemd?: boolean;
   /** Deepest directory visited, in path segments below the root (/a/b is 2). Default 8. */
   maxDepth?: number;
+  /**
+   * Containers found by the previous walk, by path: one still listed is taken as it was,
+   * without a stat per hierarchy (a rescan every interval stays cheap). One that stopped
+   * since is simply not listed any more.
+   */
+  known?: ReadonlyMap<string, DiscoveredContainer>;
 }
 
 const V1_HIERARCHIES = ['cpu', 'cpuacct', 'memory', 'blkio', 'pids'] as const;
@@ -108,6 +114,11 @@ export async function discoverContainers(
   };
 
   const found = async (match: ContainerMatch, path: string): Promise<boolean> => {
+    const previous = options.known?.get(path);
+    if (previous !== undefined) {
+      containers.push(previous);
+      return true;
+    }
     const present = await Promise.all(
       mounts.map(
         async ([name, mount]) => [name, join(mount, path), await isDirectory(join(mount, path))] as const,

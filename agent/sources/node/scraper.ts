@@ -3,12 +3,14 @@ import type { RateLimitedLog } from '../../../lib/log/rate-limited.js';
 import type { Datapoint } from '../../../lib/model/datapoint.js';
 import type { Scraper } from '../../pipelines/scrape-loop.js';
 import { CounterDeltas } from '../../transforms/counter-deltas/counter-deltas.js';
-import { PointBuilder } from '../shared/point-builder.js';
+import { fieldMap, PointBuilder } from '../shared/point-builder.js';
 import { ProblemCounts } from '../shared/problem-counts.js';
 import { CPU_MODES, cpuPercentByMode } from './cpu-percent.js';
 import { NODE_FIELDS } from './fields.js';
 import { type NodeSnapshot, type NodeSnapshotOptions, readNodeSnapshot } from './snapshot.js';
 import type { CpuTimes } from './stat.js';
+
+const FIELDS = fieldMap(NODE_FIELDS);
 
 /** The node source: /proc and statfs read every interval into datapoints tagged with the host. */
 export class NodeScraper implements Scraper {
@@ -39,7 +41,7 @@ export class NodeScraper implements Scraper {
       );
     }
     this.deltas.begin();
-    const points = new PointBuilder(NODE_FIELDS, this.deltas, timeMs, atMs, { host: this.host });
+    const points = new PointBuilder(FIELDS, this.deltas, timeMs, atMs, { host: this.host });
     this.addCpu(points, snapshot);
     this.addMemoryAndLoad(points, snapshot);
     for (const fs of snapshot.filesystems) {

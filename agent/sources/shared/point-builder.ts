@@ -1,6 +1,8 @@
 import type { Datapoint } from '../../../lib/model/datapoint.js';
 import type { CounterDeltas } from '../../transforms/counter-deltas/counter-deltas.js';
 
+const NO_TAGS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** What a scraper knows about each metric it emits: one table per source (docs/metrics.md). */
 export interface FieldSpec {
   name: string;
@@ -14,28 +16,31 @@ export interface FieldSpec {
  * counters go through CounterDeltas, so the first scrape after a counter appears emits
  * nothing for it and a reset never yields a negative rate.
  */
+/** Fields by name, built once per source (a builder is made per container and scrape). */
+export function fieldMap(fields: readonly FieldSpec[]): ReadonlyMap<string, FieldSpec> {
+  return new Map(fields.map((f) => [f.name, f]));
+}
+
 export class PointBuilder {
   readonly points: Datapoint[] = [];
-  private readonly fields: ReadonlyMap<string, FieldSpec>;
 
   constructor(
-    fields: readonly FieldSpec[],
+    private readonly fields: ReadonlyMap<string, FieldSpec>,
     private readonly deltas: CounterDeltas,
     private readonly timeMs: number,
     /** Monotonic time of the reading, for rates. */
     private readonly atMs: number,
     private readonly baseTags: Readonly<Record<string, string>>,
     private readonly containerId?: string,
-  ) {
-    this.fields = new Map(fields.map((f) => [f.name, f]));
-  }
+  ) {}
 
   /** Adds one metric; undefined values (a file that could not be read) are skipped. */
-  add(name: string, value: number | undefined, tags: Record<string, string> = {}): void {
+  add(name: string, value: number | undefined, tags: Readonly<Record<string, string>> = NO_TAGS): void {
     if (value === undefined || !Number.isFinite(value)) return;
     const field = this.fields.get(name);
     if (field === undefined) throw new Error(`no field spec for ${name}`);
-    const allTags = { ...this.baseTags, ...tags };
+    // Points without tags of their own share the base tags object: tags are read-only downstream.
+    const allTags = tags === NO_TAGS ? this.baseTags : { ...this.baseTags, ...tags };
     const point: Datapoint = {
       name,
       kind: 'gauge',
@@ -46,7 +51,10 @@ export class PointBuilder {
     };
     if (this.containerId !== undefined) point.containerId = this.containerId;
     if (field.kind === 'cumulative') {
-      const key = `${this.containerId ?? ''}\u0000${name}\u0000${JSON.stringify(tags)}`;
+      // The deltas are per source or per container, so the metric name (an interned constant)
+      // is the whole key for a metric without tags of its own.
+      let key = name;
+      for (const k in tags) key += `\u0000${tags[k]}`;
       const increase = this.deltas.observe(key, value, this.atMs);
       if (increase === undefined) return;
       point.kind = 'counter';

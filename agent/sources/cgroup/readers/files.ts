@@ -1,29 +1,5 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-
-/** cgroup files are small (memory.stat ~1.5 KiB); larger ones fall back to readFileSync. */
-const SCRATCH = Buffer.allocUnsafe(64 * 1024);
-
-/**
- * Reads a small kernel file with open/read/close into one shared buffer. fs/promises'
- * readFile costs ~50-80 µs a file here (a threadpool round trip, an fstat, a fresh buffer);
- * this costs ~5 µs, and a scrape reads ~13 files per container. It blocks the event loop
- * for that long, which the caller bounds by yielding between containers.
- */
-function readSmallFile(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    let length = 0;
-    for (;;) {
-      const n = readSync(fd, SCRATCH, length, SCRATCH.length - length, null);
-      if (n === 0) return SCRATCH.toString('latin1', 0, length);
-      length += n;
-      if (length === SCRATCH.length) return readFileSync(path, 'latin1');
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
+import { readSmallFile } from '../../shared/read-small-file.js';
 
 /** Why a file gave no values: absent, refused by the kernel, or not in the expected format. */
 export type ProblemReason = 'missing' | 'unreadable' | 'malformed';

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readSmallFile } from '../../shared/read-small-file.js';
 import { singleUint } from './scan.js';
 
 /**
@@ -6,10 +6,10 @@ import { singleUint } from './scan.js';
  * container's network namespace (read with the node source's readNetDev). Undefined when the
  * cgroup is empty, gone or the file garbled.
  */
-export async function firstPid(dir: string): Promise<number | undefined> {
+export function firstPid(dir: string): number | undefined {
   let text: string;
   try {
-    text = await readFile(`${dir}/cgroup.procs`, 'utf8');
+    text = readSmallFile(`${dir}/cgroup.procs`);
   } catch {
     return undefined;
   }
