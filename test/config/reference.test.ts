@@ -13,7 +13,9 @@ describe('configuration reference', () => {
     expect(table).toContain(
       '| `statsd.flushInterval` | `--statsd-flush-interval` | `CORRAL_STATSD_FLUSH_INTERVAL` | `10s` | How often',
     );
-    expect(table).toContain('| `agent.sources` | `--sources` | `CORRAL_AGENT_SOURCES` | `statsd,cgroup,node` |');
+    expect(table).toContain(
+      '| `agent.sources` | `--sources` | `CORRAL_AGENT_SOURCES` | `statsd,cgroup,node` |',
+    );
   });
 
   it('replaces only the block between the markers', () => {
