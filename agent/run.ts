@@ -82,9 +82,9 @@ function createScrapers(
 ): { scraper: Scraper; intervalMs: number }[] {
   const scrapers: { scraper: Scraper; intervalMs: number }[] = [];
   if (config.agent.sources.includes('cgroup')) {
-    const { root, interval, systemdServices } = config.cgroup;
+    const { root, interval, systemdServices, patterns } = config.cgroup;
     scrapers.push({
-      scraper: new CgroupScraper({ root, systemdServices, procRoot: config.node.procRoot }, log),
+      scraper: new CgroupScraper({ root, systemdServices, patterns, procRoot: config.node.procRoot }, log),
       intervalMs: interval,
     });
   }

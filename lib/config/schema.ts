@@ -3,7 +3,19 @@
  * Flags, environment variables, --help and the README reference table are all derived from it (keys.ts).
  */
 import { z } from 'zod';
-import { duration, hostPort, int, listOf, oneOf, path, percentiles, size, type ValueType } from './values.js';
+import { compilePatterns } from '../../agent/sources/cgroup/patterns.js';
+import {
+  duration,
+  hostPort,
+  int,
+  listOf,
+  oneOf,
+  path,
+  patternList,
+  percentiles,
+  size,
+  type ValueType,
+} from './values.js';
 
 /** Defaults are written in input form ("10s"), so they go through the same parser as user values. */
 export type DefaultInput = string | number | readonly string[] | readonly number[];
@@ -64,6 +76,11 @@ const cgroup = {
   interval: setting(duration({ min: '1s' }), {
     default: '10s',
     description: 'How often container resource metrics are read from cgroups.',
+  }),
+  patterns: setting(patternList(compilePatterns), {
+    default: [],
+    description:
+      'Extra container patterns, tried before the built-in ones: "runtime:regex" matched against cgroup paths, with a named group id.',
   }),
   systemdServices: setting(oneOf(['auto', 'always', 'never']), {
     default: 'auto',

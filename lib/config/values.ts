@@ -111,6 +111,38 @@ export function path(options: { allowEmpty: boolean }): ValueType<string> {
   };
 }
 
+/**
+ * Extra container patterns, each "runtime:regex" with a named group id (optional pod,
+ * parent). Text (env, flag): one per line, or a JSON array. Checked by validate.
+ */
+export function patternList<T>(validate: (items: { runtime: string; regex: string }[]) => T): ValueType<T> {
+  const expected =
+    'expected patterns "runtime:regex" (one per line, or a JSON array), each regex with a named group id';
+  return {
+    placeholder: 'patterns',
+    schema: fromParser((input) => {
+      let items: unknown = input;
+      if (typeof input === 'string') {
+        const text = input.trim();
+        items = text.startsWith('[')
+          ? JSON.parse(text)
+          : text.split('\n').filter((line) => line.trim() !== '');
+      }
+      if (
+        !Array.isArray(items) ||
+        !items.every((item) => typeof item === 'string' && item.indexOf(':') > 0)
+      ) {
+        throw new Error(expected);
+      }
+      const configs = (items as string[]).map((item) => {
+        const colon = item.indexOf(':');
+        return { runtime: item.slice(0, colon).trim(), regex: item.slice(colon + 1).trim() };
+      });
+      return validate(configs);
+    }),
+  };
+}
+
 /** Percentiles 0 < p <= 100, sorted and deduplicated so outputs are stable. */
 export function percentiles(): ValueType<number[]> {
   const expected = 'expected a non-empty comma-separated list of percentiles, each > 0 and <= 100';

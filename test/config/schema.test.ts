@@ -23,7 +23,7 @@ describe('configuration schema', () => {
         maxSeries: 1_000_000,
         maxSeriesPerContainer: 100_000,
       },
-      cgroup: { root: '', interval: 10_000, systemdServices: 'auto' },
+      cgroup: { root: '', interval: 10_000, patterns: [], systemdServices: 'auto' },
       node: { interval: 10_000, procRoot: '/proc' },
       collector: {},
     });

@@ -40,14 +40,14 @@ export interface AgentProcess {
 }
 
 /** Runs the real CLI (`corral agent`) on ephemeral ports and follows its stdout and stderr. */
-export async function startAgent(extraArgs: string[] = []): Promise<AgentProcess> {
+export async function startAgent(extraArgs: string[] = [], sources = 'statsd'): Promise<AgentProcess> {
   const child = spawn(
     process.execPath,
     [
       CLI,
       'agent',
       '--sources',
-      'statsd',
+      sources,
       '--statsd-udp',
       '127.0.0.1:0',
       '--statsd-tcp',
@@ -105,9 +105,12 @@ export async function startAgent(extraArgs: string[] = []): Promise<AgentProcess
     const log = logs.find((l) => l.msg === message);
     return Number(String(log?.address).split(':').pop());
   };
+  const expectedListeners = sources.includes('statsd') ? 2 : 0;
   await waitFor(
-    () => logs.filter((l) => String(l.msg).startsWith('StatsD listening')).length === 2,
-    'listeners',
+    () =>
+      logs.filter((l) => String(l.msg).startsWith('StatsD listening')).length === expectedListeners &&
+      (expectedListeners > 0 || logs.some((l) => l.msg === 'scraping')),
+    'the agent to start',
   );
 
   return {

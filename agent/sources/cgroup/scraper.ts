@@ -11,6 +11,7 @@ import { readSmallFile } from '../shared/read-small-file.js';
 import { type DiscoveredContainer, discoverContainers } from './discovery.js';
 import { CONTAINER_FIELD_SPECS, metricName } from './metric-names.js';
 import { type CgroupLayout, detectLayout } from './mounts.js';
+import { type ContainerPattern, DEFAULT_PATTERNS } from './patterns.js';
 import { type CgroupStats, readCgroupV1, readCgroupV2 } from './readers/container.js';
 import { CGROUP_FIELDS } from './readers/fields.js';
 import type { V1Dirs } from './readers/files.js';
@@ -23,6 +24,8 @@ export interface CgroupScraperOptions {
   systemdServices: 'auto' | 'always' | 'never';
   /** Where procfs is, for /proc/<pid>/net/dev of a container's member process. */
   procRoot: string;
+  /** Extra patterns, tried before the built-in ones. */
+  patterns?: readonly ContainerPattern[];
 }
 
 /** Files are read synchronously (fast, ~5 µs each); hand the loop back every so many containers. */
@@ -53,12 +56,15 @@ export class CgroupScraper implements Scraper {
   private layout: CgroupLayout | undefined;
   /** Containers in the last scrape, for the live-containers self-metric. */
   containers = 0;
+  private readonly patterns: readonly ContainerPattern[];
 
   constructor(
     private readonly options: CgroupScraperOptions,
     private readonly log: RateLimitedLog,
     private readonly host = hostname(),
-  ) {}
+  ) {
+    this.patterns = [...(options.patterns ?? []), ...DEFAULT_PATTERNS];
+  }
 
   async scrape(timeMs: number): Promise<Datapoint[]> {
     const layout = await this.currentLayout();
@@ -87,9 +93,14 @@ export class CgroupScraper implements Scraper {
   private async discover(layout: CgroupLayout): Promise<DiscoveredContainer[]> {
     const { systemdServices } = this.options;
     const known = this.known;
-    let found = await discoverContainers(layout, { includeSystemd: systemdServices === 'always', known });
+    const patterns = this.patterns;
+    let found = await discoverContainers(layout, {
+      includeSystemd: systemdServices === 'always',
+      known,
+      patterns,
+    });
     if (systemdServices === 'auto' && found.containers.length === 0) {
-      found = await discoverContainers(layout, { includeSystemd: true, known });
+      found = await discoverContainers(layout, { includeSystemd: true, known, patterns });
     }
     for (const error of found.errors) {
       this.problems.add('cgroup', 'unreadable');
