@@ -49,6 +49,16 @@ export function registerScrapeMetrics(registry: Registry, scrapes: RunningScrape
     (s) => s.loop.stats.lastDurationMs / 1000,
     'gauge',
   );
+  new Gauge({
+    name: 'corral_cgroup_containers',
+    help: 'Containers the cgroup source found in its last scrape.',
+    registers: [registry],
+    collect() {
+      let containers = 0;
+      for (const s of scrapes) if ('containers' in s.scraper) containers += Number(s.scraper.containers);
+      this.set(containers);
+    },
+  });
   new Counter({
     name: 'corral_scrape_problems_total',
     help: 'Metrics a scrape could not read, by source and reason (missing, unreadable, malformed).',

@@ -54,7 +54,7 @@ export class CgroupScraper implements Scraper {
   /** Last scrape's containers by cgroup path: known ones skip the per-hierarchy stat. */
   private known = new Map<string, DiscoveredContainer>();
   private layout: CgroupLayout | undefined;
-  /** Containers in the last scrape, for the live-containers self-metric. */
+  /** Containers in the last scrape (corral_cgroup_containers). */
   containers = 0;
   private readonly patterns: readonly ContainerPattern[];
 
@@ -79,6 +79,7 @@ export class CgroupScraper implements Scraper {
       deltas.set(container.id, own);
       own.begin();
       await this.scrapeContainer(layout, container, own, timeMs, points);
+      own.sweep(); // devices and interfaces the container no longer has
     }
     this.deltas = deltas;
     this.known = new Map(containers.map((c) => [c.path, c]));
