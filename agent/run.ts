@@ -36,9 +36,9 @@ async function startStatsd(
   registry: Registry,
   emit: (batch: Datapoint[]) => void,
   logger: Logger,
+  log: RateLimitedLog,
 ) {
   const s = config.statsd;
-  const log = new RateLimitedLog(logger);
   const engine = new StatsdEngine(
     {
       maxPacketSize: s.maxPacketSize,
@@ -98,16 +98,17 @@ function createScrapers(
 export async function runAgent(config: CorralConfig, logger: Logger): Promise<RunningAgent> {
   const registry = new Registry();
   const sink = createSink(config);
+  // One rate limiter for the whole agent: a flood of one reason is summarized once.
+  const log = new RateLimitedLog(logger);
   const emit = (batch: Datapoint[]) => {
     if (batch.length === 0) return;
     Promise.resolve(sink.write(batch)).catch((error: unknown) =>
-      logger.error({ err: error }, 'sink write failed'),
+      log.error('sink_write_failed', { err: error }, 'sink write failed'),
     );
   };
   const statsd = config.agent.sources.includes('statsd')
-    ? await startStatsd(config, registry, emit, logger)
+    ? await startStatsd(config, registry, emit, logger, log)
     : null;
-  const log = new RateLimitedLog(logger);
   const scrapes = createScrapers(config, log).map(({ scraper, intervalMs }) => {
     logger.info({ source: scraper.name, intervalMs }, 'scraping');
     return { scraper, loop: startScrapeLoop(intervalMs, scraper, emit, log) };
