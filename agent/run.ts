@@ -11,6 +11,7 @@ import { NullSink } from './sinks/null/null-sink.js';
 import { StdoutSink } from './sinks/stdout/stdout-sink.js';
 import { CgroupScraper } from './sources/cgroup/scraper.js';
 import { NodeScraper } from './sources/node/scraper.js';
+import { openFileLimit } from './sources/shared/kept-files.js';
 import { registerStatsdMetrics } from './sources/statsd/metrics.js';
 import { rejectLogger, StatsdSource } from './sources/statsd/source.js';
 
@@ -82,9 +83,18 @@ function createScrapers(
 ): { scraper: Scraper; intervalMs: number }[] {
   const scrapers: { scraper: Scraper; intervalMs: number }[] = [];
   if (config.agent.sources.includes('cgroup')) {
-    const { root, interval, systemdServices, patterns } = config.cgroup;
+    const { root, interval, systemdServices, patterns, openFiles, rescan } = config.cgroup;
+    const options = {
+      root,
+      systemdServices,
+      patterns,
+      rescan,
+      procRoot: config.node.procRoot,
+      // Leave the other half of the descriptors to sockets and everything else.
+      openFiles: Math.min(openFiles, Math.floor(openFileLimit() / 2)),
+    };
     scrapers.push({
-      scraper: new CgroupScraper({ root, systemdServices, patterns, procRoot: config.node.procRoot }, log),
+      scraper: new CgroupScraper(options, log),
       intervalMs: interval,
     });
   }
@@ -119,6 +129,7 @@ export async function runAgent(config: CorralConfig, logger: Logger): Promise<Ru
     statsd: statsd?.source ?? null,
     async stop() {
       await Promise.all([statsd?.stop(), ...scrapes.map((s) => s.loop.stop())]);
+      for (const { scraper } of scrapes) scraper.close?.();
       await sink.close();
     },
   };

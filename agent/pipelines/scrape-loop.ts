@@ -7,6 +7,8 @@ export interface Scraper {
   readonly name: string;
   /** Reads everything once; timeMs stamps the datapoints (the interval boundary). */
   scrape(timeMs: number): Promise<Datapoint[]>;
+  /** Releases what the scraper holds between scrapes (kept files, watches). */
+  close?(): void;
 }
 
 export interface ScrapeStats {

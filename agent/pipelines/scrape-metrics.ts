@@ -49,14 +49,47 @@ export function registerScrapeMetrics(registry: Registry, scrapes: RunningScrape
     (s) => s.loop.stats.lastDurationMs / 1000,
     'gauge',
   );
-  new Gauge({
-    name: 'corral_cgroup_containers',
-    help: 'Containers the cgroup source found in its last scrape.',
+  /** A gauge summing one numeric property of the scrapers that have it (the cgroup source's). */
+  const cgroupGauge = (name: string, help: string, property: 'containers' | 'watchedDirs' | 'openFiles') =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        let sum = 0;
+        for (const s of scrapes)
+          if (property in s.scraper) sum += Number(s.scraper[property as keyof Scraper]);
+        this.set(sum);
+      },
+    });
+  cgroupGauge(
+    'corral_cgroup_containers',
+    'Containers the cgroup source found in its last walk.',
+    'containers',
+  );
+  cgroupGauge(
+    'corral_cgroup_watched_dirs',
+    'cgroup directories watched (inotify) for containers appearing or vanishing.',
+    'watchedDirs',
+  );
+  cgroupGauge(
+    'corral_cgroup_open_files',
+    'cgroup and /proc files the cgroup source keeps open between scrapes (cgroup.openFiles).',
+    'openFiles',
+  );
+  new Counter({
+    name: 'corral_cgroup_walks_total',
+    help: 'Walks of the cgroup tree for containers, by trigger: interval (scrapes, the periodic full walk) or event (directories appeared or vanished).',
+    labelNames: ['trigger'],
     registers: [registry],
     collect() {
-      let containers = 0;
-      for (const s of scrapes) if ('containers' in s.scraper) containers += Number(s.scraper.containers);
-      this.set(containers);
+      this.reset();
+      for (const s of scrapes) {
+        if (!('walks' in s.scraper)) continue;
+        const walks = s.scraper.walks as { interval: number; event: number };
+        this.inc({ trigger: 'interval' }, walks.interval);
+        this.inc({ trigger: 'event' }, walks.event);
+      }
     },
   });
   new Counter({

@@ -87,6 +87,16 @@ const cgroup = {
     description:
       'Report systemd services (system.slice/<name>.service) as tasks: auto does when no container runtime was found.',
   }),
+  rescan: setting(oneOf(['events', 'interval']), {
+    default: 'events',
+    description:
+      'When the cgroup tree is walked for containers: events walks as soon as directories appear or vanish (inotify) and at least every 6 intervals; interval walks every interval.',
+  }),
+  openFiles: setting(int({ min: 0 }), {
+    default: 16384,
+    description:
+      'Most cgroup and /proc files kept open between scrapes (re-reading an open file costs a fraction of opening it; each holds ~4.7 KiB of kernel memory); at most half the open-file limit is used; 0 opens and closes every file.',
+  }),
 };
 
 const node = {

@@ -130,7 +130,28 @@ describe('discoverContainers on the fixture trees', () => {
   it('v2: every runtime layout, nested Mesos, not inside a matched container (the kind pod)', async () => {
     const root = join(TREES, 'v2');
     const result = await discoverContainers(await detectLayout({ cgroupRoot: root }));
-    expect(result).toEqual({ containers: inV2(root, V2_CONTAINERS), errors: [] });
+    expect(result).toEqual({ containers: inV2(root, V2_CONTAINERS), errors: [], listed: expect.any(Array) });
+  });
+
+  it('lists where new containers would appear (to watch), never inside a container', async () => {
+    const root = join(TREES, 'v2');
+    const { listed, containers } = await discoverContainers(await detectLayout({ cgroupRoot: root }));
+    const relative = listed.map((dir) => dir.slice(root.length) || '/');
+    expect(relative).toEqual(
+      expect.arrayContaining([
+        '/',
+        '/mesos',
+        `/mesos/${MESOS_OUTER}/mesos`,
+        '/kubepods.slice',
+        '/kubepods.slice/kubepods-burstable.slice',
+        `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${slice(POD_BURSTABLE)}.slice`,
+        '/system.slice',
+        '/system.slice/cron.service',
+      ]),
+    );
+    // Container directories are not walked (only a Mesos container's own mesos/ sub-cgroup).
+    for (const c of containers) expect(relative).not.toContain(c.path);
+    expect(new Set(relative).size).toBe(relative.length);
   });
 
   it('v2 with includeSystemd: services as well, in walk order', async () => {
@@ -197,7 +218,7 @@ describe('discoverContainers on the fixture trees', () => {
   it('v1: walks memory; dirs in each controller that has the container', async () => {
     const root = join(TREES, 'v1');
     const result = await discoverContainers(await detectLayout({ cgroupRoot: root }));
-    expect(result).toEqual({ containers: inV1(root, V1_CONTAINERS), errors: [] });
+    expect(result).toEqual({ containers: inV1(root, V1_CONTAINERS), errors: [], listed: expect.any(Array) });
   });
 
   it('v1 without a memory hierarchy: walks cpu (here through its symlink)', async () => {
@@ -244,6 +265,7 @@ describe('discoverContainers on the fixture trees', () => {
         },
       ]),
       errors: [],
+      listed: expect.any(Array),
     });
   });
 });
@@ -294,6 +316,8 @@ describe('discoverContainers while containers come and go', () => {
         },
       ],
       errors: [],
+      // The vanished kubepods sub-tree was never listed.
+      listed: [root, join(root, 'docker')],
     });
   });
 

@@ -25,7 +25,11 @@ function makeTree(root: string): string {
   return container;
 }
 
-describe('cgroup scraper', () => {
+// Every case runs with files opened on each read and with them kept open between scrapes.
+describe.each([
+  { keep: 'open and close', openFiles: 0 },
+  { keep: 'kept open', openFiles: 1000 },
+])('cgroup scraper, files $keep', ({ openFiles }) => {
   let root = '';
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'corral-cgroup-'));
@@ -37,7 +41,7 @@ describe('cgroup scraper', () => {
   it('reads each container into datapoints with its id, runtime and cgroup path', async () => {
     makeTree(root);
     const scraper = new CgroupScraper(
-      { root, systemdServices: 'auto', procRoot: join(FILES, 'proc') },
+      { root, systemdServices: 'auto', procRoot: join(FILES, 'proc'), openFiles },
       log,
       'node-1',
     );
@@ -65,7 +69,10 @@ describe('cgroup scraper', () => {
 
   it('sends cumulative counters as increases from the second scrape on, per device and interface', async () => {
     const container = makeTree(root);
-    const scraper = new CgroupScraper({ root, systemdServices: 'never', procRoot: join(FILES, 'proc') }, log);
+    const scraper = new CgroupScraper(
+      { root, systemdServices: 'never', procRoot: join(FILES, 'proc'), openFiles },
+      log,
+    );
     await scraper.scrape(0);
     // 10 more cpu seconds (usage_usec +10 000 000) before the next scrape.
     writeFileSync(
@@ -97,7 +104,7 @@ describe('cgroup scraper', () => {
     writeFileSync(join(root, 'cgroup.controllers'), 'cpu memory\n');
     mkdirSync(join(root, 'system.slice', 'cron.service'), { recursive: true });
     writeFileSync(join(root, 'system.slice', 'cron.service', 'memory.current'), '4096\n');
-    const scraper = new CgroupScraper({ root, systemdServices: 'auto', procRoot: '/proc' }, log);
+    const scraper = new CgroupScraper({ root, systemdServices: 'auto', procRoot: '/proc', openFiles }, log);
     const points = await scraper.scrape(0);
     expect(scraper.containers).toBe(1);
     expect(find(points, 'container.memory.usage')).toMatchObject({
@@ -111,11 +118,29 @@ describe('cgroup scraper', () => {
 
   it('drops a container removed since the last scrape, without an error', async () => {
     const container = makeTree(root);
-    const scraper = new CgroupScraper({ root, systemdServices: 'never', procRoot: join(FILES, 'proc') }, log);
+    const scraper = new CgroupScraper(
+      { root, systemdServices: 'never', procRoot: join(FILES, 'proc'), openFiles },
+      log,
+    );
     await scraper.scrape(0);
     rmSync(container, { recursive: true });
     const points = await scraper.scrape(10_000);
     expect(points).toEqual([]);
     expect(scraper.containers).toBe(0);
+    // The gone container's descriptors are closed with it.
+    expect(scraper.openFiles).toBe(0);
+  });
+
+  it('keeps up to openFiles descriptors between scrapes and closes them all on close()', async () => {
+    makeTree(root);
+    const scraper = new CgroupScraper(
+      { root, systemdServices: 'never', procRoot: join(FILES, 'proc'), openFiles },
+      log,
+    );
+    await scraper.scrape(0);
+    // v2/normal's 13 stat files, cgroup.procs (kept on v2 only) and the member's net/dev.
+    expect(scraper.openFiles).toBe(Math.min(openFiles, 15));
+    scraper.close();
+    expect(scraper.openFiles).toBe(0);
   });
 });

@@ -23,7 +23,14 @@ describe('configuration schema', () => {
         maxSeries: 1_000_000,
         maxSeriesPerContainer: 100_000,
       },
-      cgroup: { root: '', interval: 10_000, patterns: [], systemdServices: 'auto' },
+      cgroup: {
+        root: '',
+        interval: 10_000,
+        patterns: [],
+        systemdServices: 'auto',
+        rescan: 'events',
+        openFiles: 16_384,
+      },
       node: { interval: 10_000, procRoot: '/proc' },
       collector: {},
     });

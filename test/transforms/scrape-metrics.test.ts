@@ -12,7 +12,10 @@ describe('scrape self-metrics', () => {
     const registry = new Registry();
     registerScrapeMetrics(registry, [
       {
-        scraper: Object.assign({ name: 'cgroup', scrape: async () => [], problems }, { containers: 12 }),
+        scraper: Object.assign(
+          { name: 'cgroup', scrape: async () => [], problems },
+          { containers: 12, openFiles: 168, watchedDirs: 7, walks: { interval: 3, event: 5 } },
+        ),
         loop: { stats: { scrapes: 5, overruns: 1, failures: 0, lastDurationMs: 250 } },
       },
     ]);
@@ -24,5 +27,9 @@ describe('scrape self-metrics', () => {
     expect(text).toContain('corral_scrape_problems_total{source="cgroup",reason="missing"} 2');
     expect(text).toContain('corral_scrape_problems_total{source="cgroup",reason="malformed"} 1');
     expect(text).toContain('corral_cgroup_containers 12');
+    expect(text).toContain('corral_cgroup_open_files 168');
+    expect(text).toContain('corral_cgroup_watched_dirs 7');
+    expect(text).toContain('corral_cgroup_walks_total{trigger="interval"} 3');
+    expect(text).toContain('corral_cgroup_walks_total{trigger="event"} 5');
   });
 });

@@ -30,6 +30,11 @@ export interface DiscoveryResult {
   /** Depth-first, siblings in code-unit order of their names. */
   containers: DiscoveredContainer[];
   errors: DiscoveryError[];
+  /**
+   * The absolute directories the walk listed: where a new container would appear, so the
+   * ones to watch for changes (container directories themselves are not listed).
+   */
+  listed: string[];
 }
 
 export interface DiscoveryOptions {
@@ -95,6 +100,7 @@ export async function discoverContainers(
   const maxDepth = options.maxDepth ?? 8;
   const containers: DiscoveredContainer[] = [];
   const errors: DiscoveryError[] = [];
+  const listed: string[] = [];
 
   const list = async (relative: string): Promise<string[]> => {
     const dir = relative === '/' ? root : join(root, relative);
@@ -106,6 +112,7 @@ export async function discoverContainers(
         errors.push({ path: dir, code: (error as NodeJS.ErrnoException).code ?? 'UNKNOWN' });
       return [];
     }
+    listed.push(dir);
     // cgroupfs has no symlinks; one in a copied or test tree is followed like a directory.
     return entries
       .filter((e) => e.isDirectory() || e.isSymbolicLink())
@@ -149,7 +156,7 @@ export async function discoverContainers(
   };
 
   await walk('/', 1);
-  return { containers, errors };
+  return { containers, errors, listed };
 }
 
 /** What changed between two scans, by container id: rescans start readers for added, stop removed. */

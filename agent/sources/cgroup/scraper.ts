@@ -5,10 +5,11 @@ import type { Datapoint } from '../../../lib/model/datapoint.js';
 import type { Scraper } from '../../pipelines/scrape-loop.js';
 import { CounterDeltas } from '../../transforms/counter-deltas/counter-deltas.js';
 import { parseNetDev } from '../node/net-dev.js';
-import { fieldMap, PointBuilder } from '../shared/point-builder.js';
+import { DescriptorBudget, KeptFiles } from '../shared/kept-files.js';
+import { fieldMap, PointBuilder, type SeriesTags, seriesTags } from '../shared/point-builder.js';
 import { ProblemCounts } from '../shared/problem-counts.js';
-import { readSmallFile } from '../shared/read-small-file.js';
-import { type DiscoveredContainer, discoverContainers } from './discovery.js';
+import { type ContainerChange, ContainerSet, type ContainerSetOptions } from './container-set.js';
+import type { DiscoveredContainer } from './discovery.js';
 import { CONTAINER_FIELD_SPECS, metricName } from './metric-names.js';
 import { type CgroupLayout, detectLayout } from './mounts.js';
 import { type ContainerPattern, DEFAULT_PATTERNS } from './patterns.js';
@@ -26,6 +27,26 @@ export interface CgroupScraperOptions {
   procRoot: string;
   /** Extra patterns, tried before the built-in ones. */
   patterns?: readonly ContainerPattern[];
+  /** Most files kept open between scrapes, over all containers; 0 opens and closes each read. */
+  openFiles?: number;
+  /** events: walk the tree when directories appear or vanish (inotify); interval (default): every scrape. */
+  rescan?: 'events' | 'interval';
+  /** Called when a walk finds containers started or stopped. */
+  onContainers?: (change: ContainerChange) => void;
+}
+
+/** What the scraper keeps of a container between scrapes. */
+interface ContainerState {
+  /** Counter readings; devices and interfaces gone are swept after each scrape. */
+  deltas: CounterDeltas;
+  kept: KeptFiles;
+  /** The member process whose net/dev is read, and its /proc directory (kept: same string each time). */
+  pid: number;
+  procDir: string;
+  /** The container's tags, made once: every datapoint of the container shares them. */
+  tags: Readonly<Record<string, string>>;
+  /** Tags of each device ("d8:0") and interface ("ieth0"), merged with the container's once. */
+  series: Map<string, SeriesTags>;
 }
 
 /** Files are read synchronously (fast, ~5 µs each); hand the loop back every so many containers. */
@@ -40,49 +61,116 @@ const IO_FIELDS = (['readBytes', 'writeBytes', 'readOps', 'writeOps'] as const).
   metric: metricName(`io.${key}`),
 }));
 const FIELDS = fieldMap(CONTAINER_FIELD_SPECS);
+const NET_METRICS = (['rx', 'tx'] as const).map((direction) => ({
+  direction,
+  bytes: `container.network.${direction}_bytes`,
+  packets: `container.network.${direction}_packets`,
+  errors: `container.network.${direction}_errors`,
+  drops: `container.network.${direction}_drops`,
+}));
+const TOTAL_DEVICE = 'total';
+const MAX_SERIES_TAGS = 256;
+
+/** The kept tags of a container's device or interface, made on first sight. */
+function seriesOf(state: ContainerState, kind: 'd' | 'i', tag: string, value: string): SeriesTags {
+  const key = kind + value;
+  let series = state.series.get(key);
+  if (series === undefined) {
+    // Devices and interfaces come and go (veth pairs of a restarted sidecar): start over
+    // rather than grow without bound; a lookup that misses only costs one merge.
+    if (state.series.size >= MAX_SERIES_TAGS) state.series.clear();
+    series = seriesTags(state.tags, { [tag]: value });
+    state.series.set(key, series);
+  }
+  return series;
+}
 
 /**
- * The cgroup source: every interval, discovers the containers (so new ones appear and gone
- * ones vanish within one interval) and reads each one's cgroup files into datapoints that
- * carry its container id, runtime and cgroup path.
+ * The cgroup source: every interval reads each container's cgroup files into datapoints that
+ * carry its container id, runtime and cgroup path. Which containers there are comes from the
+ * ContainerSet (walked on directory events or every interval).
  */
 export class CgroupScraper implements Scraper {
   readonly name = 'cgroup';
   readonly problems = new ProblemCounts();
-  /** Counter readings per container; a container's are dropped when it is gone. */
-  private deltas = new Map<string, CounterDeltas>();
-  /** Last scrape's containers by cgroup path: known ones skip the per-hierarchy stat. */
-  private known = new Map<string, DiscoveredContainer>();
+  /** Per container id; a container's state is dropped (and its files closed) when it is gone. */
+  private states = new Map<string, ContainerState>();
+  private readonly budget: DescriptorBudget;
   private layout: CgroupLayout | undefined;
-  /** Containers in the last scrape (corral_cgroup_containers). */
-  containers = 0;
-  private readonly patterns: readonly ContainerPattern[];
+  /** The node's containers, walked on events or every interval. */
+  readonly containerSet: ContainerSet;
 
   constructor(
     private readonly options: CgroupScraperOptions,
     private readonly log: RateLimitedLog,
     private readonly host = hostname(),
   ) {
-    this.patterns = [...(options.patterns ?? []), ...DEFAULT_PATTERNS];
+    this.budget = new DescriptorBudget(options.openFiles ?? 0);
+    const setOptions: ContainerSetOptions = {
+      patterns: [...(options.patterns ?? []), ...DEFAULT_PATTERNS],
+      systemdServices: options.systemdServices,
+      rescan: options.rescan ?? 'interval',
+    };
+    if (options.onContainers !== undefined) setOptions.onChange = options.onContainers;
+    this.containerSet = new ContainerSet(() => this.currentLayout(), setOptions, log, this.problems);
+  }
+
+  /** Directories watched for containers appearing or vanishing. */
+  get watchedDirs(): number {
+    return this.containerSet.watchedDirs;
+  }
+
+  /** Walks of the tree by trigger. */
+  get walks(): { interval: number; event: number } {
+    return this.containerSet.walks;
+  }
+
+  /** Containers found by the last walk (corral_cgroup_containers). */
+  get containers(): number {
+    return this.containerSet.size;
+  }
+
+  /** Files kept open now, over all containers. */
+  get openFiles(): number {
+    return this.budget.used;
+  }
+
+  /** Closes every kept file and the directory watches. */
+  close(): void {
+    for (const state of this.states.values()) state.kept.close();
+    this.states.clear();
+    this.containerSet.close();
   }
 
   async scrape(timeMs: number): Promise<Datapoint[]> {
     const layout = await this.currentLayout();
-    const containers = await this.discover(layout);
-    this.containers = containers.length;
-    const deltas = new Map<string, CounterDeltas>();
+    const containers = await this.containerSet.forScrape();
+    const states = new Map<string, ContainerState>();
     const points: Datapoint[] = [];
     for (let i = 0; i < containers.length; i++) {
       if (i > 0 && i % CONTAINERS_PER_SLICE === 0) await yieldToLoop();
       const container = containers[i]!;
-      const own = this.deltas.get(container.id) ?? new CounterDeltas();
-      deltas.set(container.id, own);
-      own.begin();
-      await this.scrapeContainer(layout, container, own, timeMs, points);
-      own.sweep(); // devices and interfaces the container no longer has
+      let state = this.states.get(container.id);
+      if (state === undefined) {
+        state = {
+          deltas: new CounterDeltas(),
+          kept: new KeptFiles(this.budget),
+          pid: 0,
+          procDir: '',
+          tags: this.containerTags(container),
+          series: new Map(),
+        };
+      } else {
+        this.states.delete(container.id);
+      }
+      states.set(container.id, state);
+      state.deltas.begin();
+      this.scrapeContainer(layout, container, state, timeMs, points);
+      state.deltas.sweep(); // devices and interfaces the container no longer has
     }
-    this.deltas = deltas;
-    this.known = new Map(containers.map((c) => [c.path, c]));
+    // What is left belongs to containers that are gone.
+    for (const gone of this.states.values()) gone.kept.close();
+    this.states = states;
     return points;
   }
 
@@ -91,42 +179,19 @@ export class CgroupScraper implements Scraper {
     return this.layout;
   }
 
-  private async discover(layout: CgroupLayout): Promise<DiscoveredContainer[]> {
-    const { systemdServices } = this.options;
-    const known = this.known;
-    const patterns = this.patterns;
-    let found = await discoverContainers(layout, {
-      includeSystemd: systemdServices === 'always',
-      known,
-      patterns,
-    });
-    if (systemdServices === 'auto' && found.containers.length === 0) {
-      found = await discoverContainers(layout, { includeSystemd: true, known, patterns });
-    }
-    for (const error of found.errors) {
-      this.problems.add('cgroup', 'unreadable');
-      this.log.warn(
-        `cgroup_walk_${error.code}`,
-        { source: 'cgroup', ...error },
-        'cgroup directory unreadable',
-      );
-    }
-    return found.containers;
-  }
-
-  private async scrapeContainer(
+  private scrapeContainer(
     layout: CgroupLayout,
     container: DiscoveredContainer,
-    deltas: CounterDeltas,
+    state: ContainerState,
     timeMs: number,
     points: Datapoint[],
-  ): Promise<void> {
+  ): void {
     const atMs = performance.now();
     const { dirs } = container;
     const reading =
       layout.mode === 'v2' && dirs.unified !== undefined
-        ? await readCgroupV2(dirs.unified)
-        : await readCgroupV1(v1Dirs(dirs));
+        ? readCgroupV2(dirs.unified, state.kept)
+        : readCgroupV1(v1Dirs(dirs), state.kept);
     // Stopped between discovery and reading: not an error, it is simply not there any more.
     if (reading.gone) return;
     for (const problem of reading.problems) {
@@ -137,6 +202,33 @@ export class CgroupScraper implements Scraper {
         'container metric unavailable',
       );
     }
+    const builder = new PointBuilder(FIELDS, state.deltas, timeMs, atMs, state.tags, container.id);
+    addStats(builder, state, reading.stats);
+    if (dirs.unified !== undefined) this.addNetwork(builder, state, dirs.unified, true);
+    else this.addNetwork(builder, state, dirs.memory ?? dirs.cpu ?? dirs.cpuacct, false);
+    addDerived(builder, reading.stats);
+    for (const point of builder.points) points.push(point);
+  }
+
+  /**
+   * The container's /proc/<pid>/net/dev, or undefined when it has no process left. cgroup.procs
+   * is read every time (kept open on v2 only, see firstPid): a kept net/dev descriptor pins its network namespace and reads on
+   * after the process exits, so it must follow the cgroup's current first member (a restarted
+   * container gets a new namespace).
+   */
+  private readNetDev(state: ContainerState, dir: string, unified: boolean): string | undefined {
+    const pid = firstPid(dir, state.kept, unified);
+    if (pid === undefined) return undefined;
+    if (state.pid !== pid) {
+      state.pid = pid;
+      state.procDir = `${this.options.procRoot}/${pid}`;
+    }
+    const text = state.kept.read(state.procDir, NET_DEV);
+    // A failure: the process exited between the two reads, nothing to report.
+    return typeof text === 'string' ? text : undefined;
+  }
+
+  private containerTags(container: DiscoveredContainer): Record<string, string> {
     const tags: Record<string, string> = {
       host: this.host,
       runtime: container.runtime,
@@ -144,35 +236,34 @@ export class CgroupScraper implements Scraper {
     };
     if (container.pod !== undefined) tags.pod = container.pod;
     if (container.parent !== undefined) tags.parent_container_id = container.parent;
-    const builder = new PointBuilder(FIELDS, deltas, timeMs, atMs, tags, container.id);
-    addStats(builder, reading.stats);
-    this.addNetwork(builder, dirs.unified ?? dirs.memory ?? dirs.cpu ?? dirs.cpuacct);
-    addDerived(builder, reading.stats);
-    for (const point of builder.points) points.push(point);
+    return tags;
   }
 
-  private addNetwork(builder: PointBuilder, dir: string | undefined): void {
+  /** unified: dir is in the v2 hierarchy (its cgroup.procs may be kept open). */
+  private addNetwork(
+    builder: PointBuilder,
+    state: ContainerState,
+    dir: string | undefined,
+    unified: boolean,
+  ): void {
     if (dir === undefined) return;
-    const pid = firstPid(dir);
-    if (pid === undefined) return;
-    let text: string;
-    try {
-      text = readSmallFile(`${this.options.procRoot}/${pid}/net/dev`);
-    } catch {
-      return; // the process exited between the two reads: nothing to report
-    }
+    const text = this.readNetDev(state, dir, unified);
+    if (text === undefined) return;
     for (const nic of parseNetDev(text, 'net/dev').values) {
-      const tags = { interface: nic.interface };
-      for (const direction of ['rx', 'tx'] as const) {
+      const tags = seriesOf(state, 'i', 'interface', nic.interface);
+      for (const { direction, bytes, packets, errors, drops } of NET_METRICS) {
         const c = nic[direction];
-        builder.add(`container.network.${direction}_bytes`, c.bytes, tags);
-        builder.add(`container.network.${direction}_packets`, c.packets, tags);
-        builder.add(`container.network.${direction}_errors`, c.errors, tags);
-        builder.add(`container.network.${direction}_drops`, c.drops, tags);
+        builder.addSeries(bytes, c.bytes, tags);
+        builder.addSeries(packets, c.packets, tags);
+        builder.addSeries(errors, c.errors, tags);
+        builder.addSeries(drops, c.drops, tags);
       }
     }
   }
 }
+
+/** Where one container's interfaces are read. */
+const NET_DEV = 'net/dev';
 
 function v1Dirs(dirs: DiscoveredContainer['dirs']): V1Dirs {
   const out: V1Dirs = {};
@@ -193,12 +284,14 @@ function valueAt(stats: CgroupStats, path: readonly string[]): number | undefine
   return typeof node === 'number' ? node : undefined;
 }
 
-function addStats(builder: PointBuilder, stats: CgroupStats): void {
+function addStats(builder: PointBuilder, state: ContainerState, stats: CgroupStats): void {
   for (const field of PLAIN_FIELDS) builder.add(field.metric, valueAt(stats, field.path));
   // io: the total (device "total") and each device.
-  for (const { key, metric } of IO_FIELDS) {
-    builder.add(metric, stats.io[key], { device: 'total' });
-    for (const device of stats.io.devices) builder.add(metric, device[key], { device: device.device });
+  const total = seriesOf(state, 'd', 'device', TOTAL_DEVICE);
+  for (const { key, metric } of IO_FIELDS) builder.addSeries(metric, stats.io[key], total);
+  for (const device of stats.io.devices) {
+    const tags = seriesOf(state, 'd', 'device', device.device);
+    for (const { key, metric } of IO_FIELDS) builder.addSeries(metric, device[key], tags);
   }
 }
 

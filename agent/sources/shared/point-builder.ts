@@ -11,18 +11,38 @@ export interface FieldSpec {
   kind: 'gauge' | 'cumulative';
 }
 
-/**
- * Builds the datapoints of one scrape from raw readings. Gauges go out as read; cumulative
- * counters go through CounterDeltas, so the first scrape after a counter appears emits
- * nothing for it and a reset never yields a negative rate.
- */
 /** Fields by name, built once per source (a builder is made per container and scrape). */
 export function fieldMap(fields: readonly FieldSpec[]): ReadonlyMap<string, FieldSpec> {
   return new Map(fields.map((f) => [f.name, f]));
 }
 
+/**
+ * The tags of one device or interface of a container, merged with the container's tags once
+ * and kept between scrapes, with the series key its counters are tracked under.
+ */
+export interface SeriesTags {
+  tags: Readonly<Record<string, string>>;
+  series: string;
+}
+
+/** Merges own tags (device, interface) into base tags; the series key is their values. */
+export function seriesTags(
+  base: Readonly<Record<string, string>>,
+  own: Readonly<Record<string, string>>,
+): SeriesTags {
+  let series = '';
+  for (const k in own) series += `\u0000${own[k]}`;
+  return { tags: { ...base, ...own }, series };
+}
+
+/**
+ * Builds the datapoints of one scrape from raw readings. Gauges go out as read; cumulative
+ * counters go through CounterDeltas, so the first scrape after a counter appears emits
+ * nothing for it and a reset never yields a negative rate.
+ */
 export class PointBuilder {
   readonly points: Datapoint[] = [];
+  private readonly base: SeriesTags;
 
   constructor(
     private readonly fields: ReadonlyMap<string, FieldSpec>,
@@ -30,37 +50,36 @@ export class PointBuilder {
     private readonly timeMs: number,
     /** Monotonic time of the reading, for rates. */
     private readonly atMs: number,
-    private readonly baseTags: Readonly<Record<string, string>>,
+    baseTags: Readonly<Record<string, string>>,
     private readonly containerId?: string,
-  ) {}
+  ) {
+    this.base = { tags: baseTags, series: '' };
+  }
 
   /** Adds one metric; undefined values (a file that could not be read) are skipped. */
   add(name: string, value: number | undefined, tags: Readonly<Record<string, string>> = NO_TAGS): void {
+    if (value === undefined) return;
+    this.addSeries(name, value, tags === NO_TAGS ? this.base : seriesTags(this.base.tags, tags));
+  }
+
+  /** Adds one metric of a device or interface whose merged tags the caller keeps. */
+  addSeries(name: string, value: number | undefined, series: SeriesTags): void {
     if (value === undefined || !Number.isFinite(value)) return;
     const field = this.fields.get(name);
     if (field === undefined) throw new Error(`no field spec for ${name}`);
-    // Points without tags of their own share the base tags object: tags are read-only downstream.
-    const allTags = tags === NO_TAGS ? this.baseTags : { ...this.baseTags, ...tags };
-    const point: Datapoint = {
+    const cumulative = field.kind === 'cumulative';
+    if (cumulative && !this.deltas.observe(name, series.series, value, this.atMs)) return;
+    // Every field in one literal, so all datapoints share one hidden class downstream.
+    this.points.push({
       name,
-      kind: 'gauge',
-      value,
+      kind: cumulative ? 'counter' : 'gauge',
+      value: cumulative ? this.deltas.increase : value,
       unit: field.unit,
       timeMs: this.timeMs,
-      tags: allTags,
-    };
-    if (this.containerId !== undefined) point.containerId = this.containerId;
-    if (field.kind === 'cumulative') {
-      // The deltas are per source or per container, so the metric name (an interned constant)
-      // is the whole key for a metric without tags of its own.
-      let key = name;
-      for (const k in tags) key += `\u0000${tags[k]}`;
-      const increase = this.deltas.observe(key, value, this.atMs);
-      if (increase === undefined) return;
-      point.kind = 'counter';
-      point.value = increase.increase;
-      point.rate = increase.rate;
-    }
-    this.points.push(point);
+      // Shared between the points of a series: tags are read-only downstream.
+      tags: series.tags,
+      containerId: this.containerId,
+      rate: cumulative ? this.deltas.rate : undefined,
+    });
   }
 }

@@ -1,3 +1,4 @@
+import type { KeptFiles } from '../../shared/kept-files.js';
 import { type CpuStats, cpuV1, cpuV2 } from './cpu.js';
 import { FileSet, type Reading, type V1Dirs } from './files.js';
 import { type IoStats, ioV1, ioV2 } from './io.js';
@@ -16,29 +17,28 @@ export interface CgroupStats {
 }
 
 /**
- * One scrape of a v2 container: all its files read concurrently, one FileSet, so gone means
- * that every file of the container was absent and so was its directory.
+ * One scrape of a v2 container, one FileSet, so gone means that every file of the container
+ * was absent and so was its directory. kept: the container's descriptors kept between scrapes.
  */
-export async function readCgroupV2(dir: string): Promise<Reading<CgroupStats>> {
-  const files = new FileSet();
-  const [cpu, memory, io, pids, pressure] = await Promise.all([
-    cpuV2(files, dir),
-    memoryV2(files, dir),
-    ioV2(files, dir),
-    pidsIn(files, dir),
-    pressureV2(files, dir),
-  ]);
-  return files.finish({ cpu, memory, io, pids, pressure });
+export function readCgroupV2(dir: string, kept?: KeptFiles): Reading<CgroupStats> {
+  const files = new FileSet(kept);
+  return files.finish({
+    cpu: cpuV2(files, dir),
+    memory: memoryV2(files, dir),
+    io: ioV2(files, dir),
+    pids: pidsIn(files, dir),
+    pressure: pressureV2(files, dir),
+  });
 }
 
 /** One scrape of a v1 container, from its directory in each mounted hierarchy. */
-export async function readCgroupV1(dirs: V1Dirs): Promise<Reading<CgroupStats>> {
-  const files = new FileSet();
-  const [cpu, memory, io, pids] = await Promise.all([
-    cpuV1(files, dirs),
-    memoryV1(files, dirs),
-    ioV1(files, dirs),
-    pidsIn(files, dirs.pids),
-  ]);
-  return files.finish({ cpu, memory, io, pids, pressure: {} });
+export function readCgroupV1(dirs: V1Dirs, kept?: KeptFiles): Reading<CgroupStats> {
+  const files = new FileSet(kept);
+  return files.finish({
+    cpu: cpuV1(files, dirs),
+    memory: memoryV1(files, dirs),
+    io: ioV1(files, dirs),
+    pids: pidsIn(files, dirs.pids),
+    pressure: {},
+  });
 }

@@ -48,9 +48,10 @@ function emptyCpu(): CpuStats {
   };
 }
 
-export async function cpuV2(files: FileSet, dir: string): Promise<CpuStats> {
+export function cpuV2(files: FileSet, dir: string): CpuStats {
   const s = emptyCpu();
-  const [stat, max] = await Promise.all([files.read(dir, 'cpu.stat'), files.read(dir, 'cpu.max')]);
+  const stat = files.read(dir, 'cpu.stat');
+  const max = files.read(dir, 'cpu.max');
   if (stat !== undefined) {
     if (readKeyed(stat, V2_STAT, 3, values)) {
       s.usage = (values[0] as number) / 1e6;
@@ -76,16 +77,14 @@ export async function cpuV2(files: FileSet, dir: string): Promise<CpuStats> {
   return s;
 }
 
-export async function cpuV1(files: FileSet, dirs: V1Dirs): Promise<CpuStats> {
+export function cpuV1(files: FileSet, dirs: V1Dirs): CpuStats {
   const s = emptyCpu();
   const { cpu, cpuacct } = dirs;
-  const [usage, acct, stat, quota, period] = await Promise.all([
-    cpuacct === undefined ? undefined : files.read(cpuacct, 'cpuacct.usage'),
-    cpuacct === undefined ? undefined : files.read(cpuacct, 'cpuacct.stat'),
-    cpu === undefined ? undefined : files.read(cpu, 'cpu.stat'),
-    cpu === undefined ? undefined : files.read(cpu, 'cpu.cfs_quota_us'),
-    cpu === undefined ? undefined : files.read(cpu, 'cpu.cfs_period_us'),
-  ]);
+  const usage = cpuacct === undefined ? undefined : files.read(cpuacct, 'cpuacct.usage');
+  const acct = cpuacct === undefined ? undefined : files.read(cpuacct, 'cpuacct.stat');
+  const stat = cpu === undefined ? undefined : files.read(cpu, 'cpu.stat');
+  const quota = cpu === undefined ? undefined : files.read(cpu, 'cpu.cfs_quota_us');
+  const period = cpu === undefined ? undefined : files.read(cpu, 'cpu.cfs_period_us');
   if (usage !== undefined) {
     const ns = singleUint(usage);
     if (Number.isNaN(ns)) files.malformed('cpuacct.usage');
@@ -120,13 +119,13 @@ export async function cpuV1(files: FileSet, dirs: V1Dirs): Promise<CpuStats> {
 }
 
 /** CPU of a v2 cgroup: cpu.stat and cpu.max in dir. */
-export async function readCpuV2(dir: string): Promise<Reading<CpuStats>> {
+export function readCpuV2(dir: string): Reading<CpuStats> {
   const files = new FileSet();
-  return files.finish(await cpuV2(files, dir));
+  return files.finish(cpuV2(files, dir));
 }
 
 /** CPU of a v1 cgroup: cpuacct.usage and cpuacct.stat from cpuacct, cpu.stat and CFS quota from cpu. */
-export async function readCpuV1(dirs: V1Dirs): Promise<Reading<CpuStats>> {
+export function readCpuV1(dirs: V1Dirs): Reading<CpuStats> {
   const files = new FileSet();
-  return files.finish(await cpuV1(files, dirs));
+  return files.finish(cpuV1(files, dirs));
 }

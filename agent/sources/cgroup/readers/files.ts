@@ -1,4 +1,5 @@
-import { access } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import type { KeptFiles } from '../../shared/kept-files.js';
 import { readSmallFile } from '../../shared/read-small-file.js';
 
 /** Why a file gave no values: absent, refused by the kernel, or not in the expected format. */
@@ -21,8 +22,9 @@ export interface Reading<T> {
 }
 
 /**
- * The files one scrape of a container reads: one readFile each, problems recorded, and enough
- * bookkeeping to tell a vanished directory from missing files.
+ * The files one scrape of a container reads, problems recorded, and enough bookkeeping to
+ * tell a vanished directory from missing files. Reads go through the container's kept
+ * descriptors when it has them, else open/read/close.
  */
 export class FileSet {
   readonly problems: CgroupProblem[] = [];
@@ -30,27 +32,36 @@ export class FileSet {
   private absent = 0;
   private readonly dirs: string[] = [];
 
+  constructor(private readonly kept?: KeptFiles) {}
+
   /**
    * The file's text, or undefined (recorded as a problem). An optional file (PSI, swap
    * accounting, the blkio fallback) may be absent, or refused when the kernel has the feature
    * off, without a problem.
    */
-  async read(dir: string, name: string, optional = false): Promise<string | undefined> {
+  read(dir: string, name: string, optional = false): string | undefined {
     this.tried++;
     if (!this.dirs.includes(dir)) this.dirs.push(dir);
-    try {
-      return readSmallFile(`${dir}/${name}`);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      // ENODEV: a file opened in a cgroup that was removed since.
-      if (code === 'ENOENT' || code === 'ENODEV') {
-        this.absent++;
-        if (!optional) this.problems.push({ file: name, reason: 'missing' });
-      } else if (!(optional && code === 'EOPNOTSUPP')) {
-        this.problems.push({ file: name, reason: 'unreadable' });
+    let code: string;
+    if (this.kept !== undefined) {
+      const text = this.kept.read(dir, name);
+      if (typeof text === 'string') return text;
+      code = text.code;
+    } else {
+      try {
+        return readSmallFile(`${dir}/${name}`);
+      } catch (err) {
+        code = (err as NodeJS.ErrnoException).code ?? 'EIO';
       }
-      return undefined;
     }
+    // ENODEV: a file opened in a cgroup that was removed since.
+    if (code === 'ENOENT' || code === 'ENODEV') {
+      this.absent++;
+      if (!optional) this.problems.push({ file: name, reason: 'missing' });
+    } else if (!(optional && code === 'EOPNOTSUPP')) {
+      this.problems.push({ file: name, reason: 'unreadable' });
+    }
+    return undefined;
   }
 
   malformed(name: string): void {
@@ -59,27 +70,15 @@ export class FileSet {
 
   /**
    * Wraps stats up. Only when every file was absent does it look at the directories (one
-   * access each), so a live container whose controller lacks a file is not taken for gone.
+   * check each), so a live container whose controller lacks a file is not taken for gone.
    */
-  async finish<T>(stats: T): Promise<Reading<T>> {
-    if (this.tried > 0 && this.absent === this.tried && !(await anyExists(this.dirs))) {
+  finish<T>(stats: T): Reading<T> {
+    if (this.tried > 0 && this.absent === this.tried && !this.dirs.some((dir) => existsSync(dir))) {
       return { stats, problems: [], gone: true };
     }
     if (this.problems.length > 1) this.problems.sort(byFile);
     return { stats, problems: this.problems, gone: false };
   }
-}
-
-async function anyExists(dirs: readonly string[]): Promise<boolean> {
-  for (const dir of dirs) {
-    try {
-      await access(dir);
-      return true;
-    } catch {
-      // Absent: try the next controller's directory.
-    }
-  }
-  return false;
 }
 
 function byFile(a: CgroupProblem, b: CgroupProblem): number {

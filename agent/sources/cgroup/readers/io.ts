@@ -106,9 +106,9 @@ function sumDevices(s: IoStats, bytes: boolean, ops: boolean): void {
   }
 }
 
-export async function ioV2(files: FileSet, dir: string): Promise<IoStats> {
+export function ioV2(files: FileSet, dir: string): IoStats {
   const s = emptyIo();
-  const text = await files.read(dir, 'io.stat');
+  const text = files.read(dir, 'io.stat');
   if (text === undefined) return s;
   if (parseIoStat(text, s)) {
     sumDevices(s, true, true);
@@ -199,23 +199,19 @@ function blkioPair(
 const THROTTLE = ['blkio.throttle.io_service_bytes', 'blkio.throttle.io_serviced'] as const;
 const RECURSIVE = ['blkio.io_service_bytes_recursive', 'blkio.io_serviced_recursive'] as const;
 
-export async function ioV1(files: FileSet, dirs: V1Dirs): Promise<IoStats> {
+export function ioV1(files: FileSet, dirs: V1Dirs): IoStats {
   const s = emptyIo();
   const dir = dirs.blkio;
   if (dir === undefined) return s;
-  const [bytesText, opsText] = await Promise.all([
-    files.read(dir, THROTTLE[0]),
-    files.read(dir, THROTTLE[1]),
-  ]);
+  const bytesText = files.read(dir, THROTTLE[0]);
+  const opsText = files.read(dir, THROTTLE[1]);
   let pair = blkioPair(files, s, THROTTLE, bytesText, opsText);
   s.source = 'throttle';
   // The throttle files count only I/O that went through blk-throttle; with CFQ and no limits
   // they can stay empty while the scheduler's recursive files have the numbers (as cAdvisor).
   if (pair.found === 0 && pair.bytes && pair.ops) {
-    const [rBytes, rOps] = await Promise.all([
-      files.read(dir, RECURSIVE[0], true),
-      files.read(dir, RECURSIVE[1], true),
-    ]);
+    const rBytes = files.read(dir, RECURSIVE[0], true);
+    const rOps = files.read(dir, RECURSIVE[1], true);
     if (rBytes !== undefined || rOps !== undefined) {
       const fallback = emptyIo();
       const rPair = blkioPair(files, fallback, RECURSIVE, rBytes, rOps);
@@ -231,13 +227,13 @@ export async function ioV1(files: FileSet, dirs: V1Dirs): Promise<IoStats> {
 }
 
 /** Block I/O of a v2 cgroup: io.stat. */
-export async function readIoV2(dir: string): Promise<Reading<IoStats>> {
+export function readIoV2(dir: string): Reading<IoStats> {
   const files = new FileSet();
-  return files.finish(await ioV2(files, dir));
+  return files.finish(ioV2(files, dir));
 }
 
 /** Block I/O of a v1 cgroup: the blkio throttle files, or the recursive CFQ ones when those are empty. */
-export async function readIoV1(dirs: V1Dirs): Promise<Reading<IoStats>> {
+export function readIoV1(dirs: V1Dirs): Reading<IoStats> {
   const files = new FileSet();
-  return files.finish(await ioV1(files, dirs));
+  return files.finish(ioV1(files, dirs));
 }

@@ -81,16 +81,14 @@ function workingSet(usage: number | undefined, inactiveFile: number | undefined)
   return usage > inactiveFile ? usage - inactiveFile : 0;
 }
 
-export async function memoryV2(files: FileSet, dir: string): Promise<MemoryStats> {
+export function memoryV2(files: FileSet, dir: string): MemoryStats {
   const s = emptyMemory();
-  const [current, statText, swap, max, events] = await Promise.all([
-    files.read(dir, 'memory.current'),
-    files.read(dir, 'memory.stat'),
-    // Absent without swap accounting.
-    files.read(dir, 'memory.swap.current', true),
-    files.read(dir, 'memory.max'),
-    files.read(dir, 'memory.events'),
-  ]);
+  const current = files.read(dir, 'memory.current');
+  const statText = files.read(dir, 'memory.stat');
+  // Absent without swap accounting.
+  const swap = files.read(dir, 'memory.swap.current', true);
+  const max = files.read(dir, 'memory.max');
+  const events = files.read(dir, 'memory.events');
   s.usage = single(files, 'memory.current', current);
   s.workingSet = workingSet(s.usage, stat(files, V2_STAT, statText, s));
   s.swap = single(files, 'memory.swap.current', swap);
@@ -108,19 +106,17 @@ export async function memoryV2(files: FileSet, dir: string): Promise<MemoryStats
   return s;
 }
 
-export async function memoryV1(files: FileSet, dirs: V1Dirs): Promise<MemoryStats> {
+export function memoryV1(files: FileSet, dirs: V1Dirs): MemoryStats {
   const s = emptyMemory();
   const dir = dirs.memory;
   if (dir === undefined) return s;
-  const [usage, statText, memsw, limit, oom, failcnt] = await Promise.all([
-    files.read(dir, 'memory.usage_in_bytes'),
-    files.read(dir, 'memory.stat'),
-    // Memory plus swap; absent unless the kernel runs with swapaccount=1.
-    files.read(dir, 'memory.memsw.usage_in_bytes', true),
-    files.read(dir, 'memory.limit_in_bytes'),
-    files.read(dir, 'memory.oom_control'),
-    files.read(dir, 'memory.failcnt'),
-  ]);
+  const usage = files.read(dir, 'memory.usage_in_bytes');
+  const statText = files.read(dir, 'memory.stat');
+  // Memory plus swap; absent unless the kernel runs with swapaccount=1.
+  const memsw = files.read(dir, 'memory.memsw.usage_in_bytes', true);
+  const limit = files.read(dir, 'memory.limit_in_bytes');
+  const oom = files.read(dir, 'memory.oom_control');
+  const failcnt = files.read(dir, 'memory.failcnt');
   s.usage = single(files, 'memory.usage_in_bytes', usage);
   s.workingSet = workingSet(s.usage, stat(files, V1_STAT, statText, s));
   const withSwap = single(files, 'memory.memsw.usage_in_bytes', memsw);
@@ -137,13 +133,13 @@ export async function memoryV1(files: FileSet, dirs: V1Dirs): Promise<MemoryStat
 }
 
 /** Memory of a v2 cgroup: memory.current, memory.stat, memory.swap.current, memory.max, memory.events. */
-export async function readMemoryV2(dir: string): Promise<Reading<MemoryStats>> {
+export function readMemoryV2(dir: string): Reading<MemoryStats> {
   const files = new FileSet();
-  return files.finish(await memoryV2(files, dir));
+  return files.finish(memoryV2(files, dir));
 }
 
 /** Memory of a v1 cgroup, all from its memory hierarchy directory. */
-export async function readMemoryV1(dirs: V1Dirs): Promise<Reading<MemoryStats>> {
+export function readMemoryV1(dirs: V1Dirs): Reading<MemoryStats> {
   const files = new FileSet();
-  return files.finish(await memoryV1(files, dirs));
+  return files.finish(memoryV1(files, dirs));
 }

@@ -9,10 +9,11 @@ export interface PidsStats {
   limit?: number;
 }
 
-export async function pidsIn(files: FileSet, dir: string | undefined): Promise<PidsStats> {
+export function pidsIn(files: FileSet, dir: string | undefined): PidsStats {
   const s: PidsStats = { current: undefined, limit: undefined };
   if (dir === undefined) return s;
-  const [current, max] = await Promise.all([files.read(dir, 'pids.current'), files.read(dir, 'pids.max')]);
+  const current = files.read(dir, 'pids.current');
+  const max = files.read(dir, 'pids.max');
   if (current !== undefined) {
     const n = singleUint(current);
     if (Number.isNaN(n)) files.malformed('pids.current');
@@ -27,7 +28,7 @@ export async function pidsIn(files: FileSet, dir: string | undefined): Promise<P
 }
 
 /** Tasks of a cgroup, v1 (its pids hierarchy directory) or v2: pids.current and pids.max, same format. */
-export async function readPids(dir: string): Promise<Reading<PidsStats>> {
+export function readPids(dir: string): Reading<PidsStats> {
   const files = new FileSet();
-  return files.finish(await pidsIn(files, dir));
+  return files.finish(pidsIn(files, dir));
 }

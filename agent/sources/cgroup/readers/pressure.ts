@@ -65,13 +65,11 @@ function psiFrom(files: FileSet, name: string, text: string | undefined): Psi | 
   return psi;
 }
 
-export async function pressureV2(files: FileSet, dir: string): Promise<PressureStats> {
+export function pressureV2(files: FileSet, dir: string): PressureStats {
   // Optional: absent (or refused) when the kernel has PSI off.
-  const [cpu, memory, io] = await Promise.all([
-    files.read(dir, 'cpu.pressure', true),
-    files.read(dir, 'memory.pressure', true),
-    files.read(dir, 'io.pressure', true),
-  ]);
+  const cpu = files.read(dir, 'cpu.pressure', true);
+  const memory = files.read(dir, 'memory.pressure', true);
+  const io = files.read(dir, 'io.pressure', true);
   return {
     cpu: psiFrom(files, 'cpu.pressure', cpu),
     memory: psiFrom(files, 'memory.pressure', memory),
@@ -80,7 +78,7 @@ export async function pressureV2(files: FileSet, dir: string): Promise<PressureS
 }
 
 /** PSI of a v2 cgroup: cpu.pressure, memory.pressure, io.pressure, each absent without a problem. */
-export async function readPressureV2(dir: string): Promise<Reading<PressureStats>> {
+export function readPressureV2(dir: string): Reading<PressureStats> {
   const files = new FileSet();
-  return files.finish(await pressureV2(files, dir));
+  return files.finish(pressureV2(files, dir));
 }
