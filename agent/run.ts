@@ -1,23 +1,30 @@
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { CorralConfig } from '../lib/config/schema.js';
 import { RateLimitedLog } from '../lib/log/rate-limited.js';
 import type { Datapoint, DatapointSink } from '../lib/model/datapoint.js';
+import { startAgentHttp } from './http/server.js';
+import { type RunningMetadata, startMetadata } from './metadata/start-metadata.js';
 import { AlignedTicker } from './pipelines/aligned-ticker.js';
 import { type Scraper, startScrapeLoop } from './pipelines/scrape-loop.js';
 import { registerScrapeMetrics } from './pipelines/scrape-metrics.js';
 import { StatsdEngine } from './pipelines/statsd-engine.js';
 import { NullSink } from './sinks/null/null-sink.js';
 import { StdoutSink } from './sinks/stdout/stdout-sink.js';
+import type { ContainerChange } from './sources/cgroup/container-set.js';
 import { CgroupScraper } from './sources/cgroup/scraper.js';
 import { NodeScraper } from './sources/node/scraper.js';
 import { openFileLimit } from './sources/shared/kept-files.js';
 import { registerStatsdMetrics } from './sources/statsd/metrics.js';
 import { rejectLogger, StatsdSource } from './sources/statsd/source.js';
+import { attachDimensions } from './transforms/dimensions/attach-dimensions.js';
 
 export interface RunningAgent {
   readonly registry: Registry;
   readonly statsd: StatsdSource | null;
+  /** Where the agent HTTP API listens, or null when it is off. */
+  readonly httpAddress: AddressInfo | null;
   /** Flushes what is aggregated to the sink and closes listeners. */
   stop(): Promise<void>;
 }
@@ -80,6 +87,7 @@ async function startStatsd(
 function createScrapers(
   config: CorralConfig,
   log: RateLimitedLog,
+  onContainers: (change: ContainerChange) => void,
 ): { scraper: Scraper; intervalMs: number }[] {
   const scrapers: { scraper: Scraper; intervalMs: number }[] = [];
   if (config.agent.sources.includes('cgroup')) {
@@ -89,6 +97,7 @@ function createScrapers(
       systemdServices,
       patterns,
       rescan,
+      onContainers,
       procRoot: config.node.procRoot,
       // Leave the other half of the descriptors to sockets and everything else.
       openFiles: Math.min(openFiles, Math.floor(openFileLimit() / 2)),
@@ -110,25 +119,47 @@ export async function runAgent(config: CorralConfig, logger: Logger): Promise<Ru
   const sink = createSink(config);
   // One rate limiter for the whole agent: a flood of one reason is summarized once.
   const log = new RateLimitedLog(logger);
+  let metadata: RunningMetadata | undefined;
   const emit = (batch: Datapoint[]) => {
     if (batch.length === 0) return;
+    if (metadata !== undefined) attachDimensions(batch, metadata.registry);
     Promise.resolve(sink.write(batch)).catch((error: unknown) =>
       log.error('sink_write_failed', { err: error }, 'sink write failed'),
     );
   };
+  const scrapers = createScrapers(config, log, (change) => metadata?.containersChanged(change.added));
+  const cgroup = scrapers.map((s) => s.scraper).find((s) => s instanceof CgroupScraper);
+  metadata = await startMetadata(config, {
+    logger,
+    log,
+    metrics: registry,
+    containers: () => cgroup?.containerSet.list ?? [],
+    onEvents: (events) =>
+      Promise.resolve(sink.writeEvents?.(events)).catch((error: unknown) =>
+        log.error('sink_write_failed', { err: error }, 'sink write failed'),
+      ),
+  });
   const statsd = config.agent.sources.includes('statsd')
     ? await startStatsd(config, registry, emit, logger, log)
     : null;
-  const scrapes = createScrapers(config, log).map(({ scraper, intervalMs }) => {
+  const scrapes = scrapers.map(({ scraper, intervalMs }) => {
     logger.info({ source: scraper.name, intervalMs }, 'scraping');
     return { scraper, loop: startScrapeLoop(intervalMs, scraper, emit, log) };
   });
   registerScrapeMetrics(registry, scrapes);
+  const http =
+    config.agent.http === null
+      ? null
+      : await startAgentHttp({ address: config.agent.http, registry, logger });
+  if (http !== null) logger.info({ address: http.server.address() }, 'agent HTTP API listening');
+  const running = metadata;
   return {
     registry,
     statsd: statsd?.source ?? null,
+    httpAddress: http === null ? null : (http.server.address() as AddressInfo),
     async stop() {
-      await Promise.all([statsd?.stop(), ...scrapes.map((s) => s.loop.stop())]);
+      await http?.close();
+      await Promise.all([statsd?.stop(), ...scrapes.map((s) => s.loop.stop()), running.service.stop()]);
       for (const { scraper } of scrapes) scraper.close?.();
       await sink.close();
     },

@@ -22,19 +22,25 @@ export class StatsdEngine {
     this.decoder = new StatsdDecoder(
       options,
       this.stats,
-      (line, containerId) => this.aggregator.ingest(line, containerId),
+      (line, portContainer, addressContainer) =>
+        this.aggregator.ingest(line, portContainer, addressContainer),
       onReject,
     );
   }
 
-  /** A UDP datagram, for a container when it arrived on that container's own port. */
-  ingestPacket(packet: Buffer, containerId = ''): void {
-    this.decoder.decodePacket(packet, containerId);
+  /**
+   * A UDP datagram. portContainer: the container whose own port it arrived on (it owns every
+   * line). addressContainer: the container of its sender on a shared listener ("" for none),
+   * undefined when attribution by address is off; the lines' own c: field or container_id
+   * tag come first.
+   */
+  ingestPacket(packet: Buffer, portContainer = '', addressContainer?: string): void {
+    this.decoder.decodePacket(packet, portContainer, addressContainer);
   }
 
-  /** Whole lines from a stream (TCP), no packet size limit. */
-  ingestLines(bytes: Buffer, containerId = ''): void {
-    this.decoder.decodeLines(bytes, containerId);
+  /** Whole lines from a stream (TCP), no packet size limit; the containers as for packets. */
+  ingestLines(bytes: Buffer, portContainer = '', addressContainer?: string): void {
+    this.decoder.decodeLines(bytes, portContainer, addressContainer);
   }
 
   /** Emits the interval ending at timeMs (intervalMs long) and starts the next. */

@@ -64,6 +64,11 @@ export async function main(args: readonly string[], overrides: Partial<MainIO> =
   try {
     running = await io.runAgent(config, logger);
   } catch (err) {
+    // A setting that names a file it cannot read is found only now; still a config error.
+    if (err instanceof ConfigError) {
+      io.stderr(`corral: config error: ${err.message}\n`);
+      return io.exit(EXIT_USAGE);
+    }
     logger.error({ err }, 'agent failed to start');
     return io.exit(EXIT_FAILURE);
   }

@@ -23,6 +23,7 @@ export interface ProgramOutput {
 const SECTION_TITLES: Record<SectionName, string> = {
   log: 'Logging',
   agent: 'Agent',
+  metadata: 'Orchestrator metadata',
   statsd: 'StatsD',
   cgroup: 'Container (cgroup)',
   node: 'Node',

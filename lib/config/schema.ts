@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { compilePatterns } from '../../agent/sources/cgroup/patterns.js';
 import {
   duration,
+  globList,
   hostPort,
   int,
   listOf,
@@ -14,6 +15,7 @@ import {
   patternList,
   percentiles,
   size,
+  text,
   type ValueType,
 } from './values.js';
 
@@ -64,6 +66,106 @@ const agent = {
     default: 'stdout',
     flag: 'sink',
     description: 'Where the agent writes datapoints: JSON lines on stdout, or nowhere.',
+  }),
+  stateDir: setting(path({ allowEmpty: false }), {
+    default: 'data/agent',
+    description:
+      'Where the agent keeps state across restarts: task states already reported, per-container StatsD ports.',
+  }),
+  http: setting(hostPort(), {
+    default: '127.0.0.1:61001',
+    description:
+      'Agent HTTP API (health, Prometheus self-metrics, per-container StatsD endpoints), or off. 61001 is the DC/OS node metrics port.',
+  }),
+};
+
+const URL_PATTERN = /^https?:\/\/[^\s/]+/;
+const url = (description: string, defaultValue: string) =>
+  setting(
+    text({
+      allowEmpty: false,
+      placeholder: 'url',
+      pattern: URL_PATTERN,
+      expected: 'expected an http:// or https:// URL',
+    }),
+    {
+      default: defaultValue,
+      description,
+    },
+  );
+const optionalFile = (description: string) =>
+  setting(path({ allowEmpty: true }), { default: '', description });
+
+const metadata = {
+  provider: setting(oneOf(['auto', 'mesos', 'docker', 'kubernetes', 'none']), {
+    default: 'auto',
+    flag: 'metadata',
+    description:
+      'Where container dimensions and task states come from; auto tries the kubelet, a Mesos agent and the Docker Engine in that order, else none (cgroup paths only).',
+  }),
+  interval: setting(duration({ min: '1s' }), {
+    default: '30s',
+    description:
+      'How often metadata is refreshed (also soon after a container starts, and on provider events).',
+  }),
+  timeout: setting(duration({ min: '100ms' }), {
+    default: '5s',
+    description: 'Most time one metadata refresh may take; a slow API never delays metrics.',
+  }),
+  clusterId: setting(text({ allowEmpty: true }), {
+    default: '',
+    description:
+      'The cluster_id dimension of every datapoint (Docker Swarm reports its own when this is empty).',
+  }),
+  labelsInclude: setting(globList(), {
+    default: [],
+    description: 'Orchestrator labels kept as dimensions (glob patterns); empty keeps all but the excluded.',
+  }),
+  labelsExclude: setting(globList(), {
+    default: [],
+    description:
+      'Labels dropped (glob patterns), besides the bookkeeping labels always dropped unless included (compose config hashes, pod-template-hash, io.kubernetes.*).',
+  }),
+  labelMaxLength: setting(int({ min: 1 }), {
+    default: 256,
+    description: 'Label values longer than this many characters are cut.',
+  }),
+  mesosUrl: url('Mesos agent API.', 'http://127.0.0.1:5051'),
+  mesosUser: setting(text({ allowEmpty: true }), {
+    default: '',
+    description: 'Mesos basic auth user (with mesosPasswordFile).',
+  }),
+  mesosPasswordFile: optionalFile('File holding the Mesos basic auth password.'),
+  mesosTokenFile: optionalFile(
+    'File holding a bearer token for the Mesos agent (DC/OS service account token).',
+  ),
+  mesosCaFile: optionalFile('PEM CA certificate for an https Mesos agent URL.'),
+  mesosCertFile: optionalFile('PEM client certificate for the Mesos agent (with mesosKeyFile).'),
+  mesosKeyFile: optionalFile('PEM client key for the Mesos agent.'),
+  dockerSocket: setting(path({ allowEmpty: false }), {
+    default: '/var/run/docker.sock',
+    description: 'Docker Engine API socket.',
+  }),
+  kubeletUrl: url(
+    'Kubelet API: https://<node>:10250 with a service account token, or the read-only http://<node>:10255.',
+    'https://127.0.0.1:10250',
+  ),
+  kubeletTokenFile: setting(path({ allowEmpty: true }), {
+    default: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+    description: 'Bearer token for the kubelet, read on every refresh (tokens rotate); "" sends none.',
+  }),
+  kubeletCaFile: setting(path({ allowEmpty: true }), {
+    default: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+    description: 'PEM CA certificate of the kubelet; a missing file falls back to the system CAs.',
+  }),
+  kubeletInsecure: setting(oneOf(['false', 'true']), {
+    default: 'false',
+    description: "Accept the kubelet's certificate without checking it (self-signed serving certificates).",
+  }),
+  nodeName: setting(text({ allowEmpty: true }), {
+    default: '',
+    description:
+      'This node as Kubernetes names it (the downward API spec.nodeName); "" takes it from the pods.',
   }),
 };
 
@@ -178,7 +280,7 @@ const statsd = {
 const collector = {};
 
 /** Each section's settings, in declaration order (the order of --help and the reference table). */
-export const sections = { log, agent, statsd, cgroup, node, collector };
+export const sections = { log, agent, metadata, statsd, cgroup, node, collector };
 
 export type SectionName = keyof typeof sections;
 
@@ -191,6 +293,7 @@ export type ConfigKey = {
 export const configSchema = z.strictObject({
   log: z.strictObject(log).prefault({}),
   agent: z.strictObject(agent).prefault({}),
+  metadata: z.strictObject(metadata).prefault({}),
   statsd: z.strictObject(statsd).prefault({}),
   cgroup: z.strictObject(cgroup).prefault({}),
   node: z.strictObject(node).prefault({}),
@@ -204,9 +307,9 @@ export type Command = 'agent' | 'collector' | 'start';
 
 /** Sections each subcommand takes flags for; a config file may still hold (validated) others. */
 export const commandSections: Readonly<Record<Command, readonly SectionName[]>> = {
-  agent: ['log', 'agent', 'statsd', 'cgroup', 'node'],
+  agent: ['log', 'agent', 'metadata', 'statsd', 'cgroup', 'node'],
   collector: ['log', 'collector'],
-  start: ['log', 'agent', 'statsd', 'cgroup', 'node', 'collector'],
+  start: ['log', 'agent', 'metadata', 'statsd', 'cgroup', 'node', 'collector'],
 };
 
 /** The configuration with every default, for tests and tools. */

@@ -156,3 +156,44 @@ export function percentiles(): ValueType<number[]> {
     }),
   };
 }
+
+/** Free text (a URL, a user name, an id); "" where the setting allows it (meaning: none). */
+export function text(options: {
+  allowEmpty: boolean;
+  placeholder?: string;
+  pattern?: RegExp;
+  expected?: string;
+}): ValueType<string> {
+  const expected =
+    options.expected ?? (options.allowEmpty ? 'expected text, or "" for none' : 'expected non-empty text');
+  return {
+    placeholder: options.placeholder ?? 'text',
+    schema: fromParser((input) => {
+      if (typeof input !== 'string' || (!options.allowEmpty && input === '')) throw new Error(expected);
+      if (input !== '' && options.pattern !== undefined && !options.pattern.test(input))
+        throw new Error(expected);
+      return input;
+    }),
+  };
+}
+
+/** Glob patterns ("team", "app.*"): comma-separated text, or a YAML/JSON list of strings. */
+export function globList(): ValueType<string[]> {
+  const expected = 'expected glob patterns, comma-separated or a list';
+  return {
+    placeholder: 'globs',
+    schema: fromParser((input) => {
+      const items =
+        typeof input === 'string'
+          ? input
+              .split(',')
+              .map((s) => s.trim())
+              .filter((s) => s !== '')
+          : input;
+      if (!Array.isArray(items) || !items.every((item) => typeof item === 'string' && item !== '')) {
+        throw new Error(expected);
+      }
+      return items as string[];
+    }),
+  };
+}

@@ -3,6 +3,8 @@
  * and later the Avro schema, Kafka transport and ClickHouse tables.
  */
 
+import type { Dimensions, TaskEvent } from './dimensions.js';
+
 export type MetricKind = 'counter' | 'gauge' | 'timer' | 'set';
 
 /** A DDSketch snapshot (logarithmic mapping) so percentiles can be merged downstream. */
@@ -53,10 +55,17 @@ export interface Datapoint {
   rate?: number;
   /** Timers only. */
   timer?: TimerSummary;
+  /**
+   * Who the datapoint belongs to (node, framework, task, container, labels), attached by the
+   * dimensions transform. One shared, frozen object per container: never modified.
+   */
+  dimensions?: Readonly<Dimensions>;
 }
 
 /** Where transforms hand batches of datapoints. */
 export interface DatapointSink {
   write(batch: readonly Datapoint[]): void | Promise<void>;
+  /** Task lifecycle events; a sink without it drops them. */
+  writeEvents?(events: readonly TaskEvent[]): void | Promise<void>;
   close(): Promise<void>;
 }

@@ -82,7 +82,7 @@ describe('loadConfig values from text', () => {
       },
     });
     expect(config.log.level).toBe('debug');
-    expect(config.agent).toEqual({ sources: ['statsd'], sink: 'null' });
+    expect(config.agent).toMatchObject({ sources: ['statsd'], sink: 'null' });
     expect(config.statsd.udp).toEqual({ host: '::1', port: 0 });
     expect(config.statsd.tcp).toBeNull();
     expect(config.statsd.recvBufferSize).toBe(65_536);

@@ -4,9 +4,11 @@ import { configSchema, defaultConfig } from '../../lib/config/schema.js';
 
 describe('configuration schema', () => {
   it('parses an empty input to the documented defaults', () => {
-    expect(defaultConfig()).toEqual({
+    const config = defaultConfig();
+    expect({ ...config, agent: undefined, metadata: undefined }).toEqual({
       log: { level: 'info', format: 'auto' },
-      agent: { sources: ['statsd', 'cgroup', 'node'], sink: 'stdout' },
+      agent: undefined,
+      metadata: undefined,
       statsd: {
         udp: { host: '127.0.0.1', port: 8125 },
         udpReceiver: 'auto',
@@ -33,6 +35,34 @@ describe('configuration schema', () => {
       },
       node: { interval: 10_000, procRoot: '/proc' },
       collector: {},
+    });
+    expect(config.agent).toEqual({
+      sources: ['statsd', 'cgroup', 'node'],
+      sink: 'stdout',
+      stateDir: 'data/agent',
+      http: { host: '127.0.0.1', port: 61001 },
+    });
+    expect(config.metadata).toEqual({
+      provider: 'auto',
+      interval: 30_000,
+      timeout: 5_000,
+      clusterId: '',
+      labelsInclude: [],
+      labelsExclude: [],
+      labelMaxLength: 256,
+      mesosUrl: 'http://127.0.0.1:5051',
+      mesosUser: '',
+      mesosPasswordFile: '',
+      mesosTokenFile: '',
+      mesosCaFile: '',
+      mesosCertFile: '',
+      mesosKeyFile: '',
+      dockerSocket: '/var/run/docker.sock',
+      kubeletUrl: 'https://127.0.0.1:10250',
+      kubeletTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+      kubeletCaFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+      kubeletInsecure: 'false',
+      nodeName: '',
     });
   });
 
@@ -95,7 +125,7 @@ describe('configuration schema', () => {
     const sectionsOf = (command: 'agent' | 'collector' | 'start') => [
       ...new Set(settingsFor(command).map((s) => s.section)),
     ];
-    expect(sectionsOf('agent')).toEqual(['log', 'agent', 'statsd', 'cgroup', 'node']);
+    expect(sectionsOf('agent')).toEqual(['log', 'agent', 'metadata', 'statsd', 'cgroup', 'node']);
     expect(sectionsOf('collector')).toEqual(['log']);
     expect(settingsFor('start')).toEqual(settings);
   });

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -23,6 +25,13 @@ export interface SinkLine {
   mean?: number;
   stddev?: number;
   percentiles?: Record<string, number>;
+  dimensions?: Record<string, unknown>;
+  /** Set on task lifecycle event lines ("task_state"), which share stdout with datapoints. */
+  event?: string;
+  state?: string;
+  previous_state?: string;
+  reason?: string;
+  exit_code?: number;
 }
 
 export interface AgentProcess {
@@ -54,6 +63,14 @@ export async function startAgent(extraArgs: string[] = [], sources = 'statsd'): 
       '127.0.0.1:0',
       '--log-format',
       'json',
+      // No orchestrator probing, no fixed HTTP port, no state in the working tree: tests that
+      // want them say so in extraArgs (later flags win).
+      '--metadata',
+      'none',
+      '--agent-http',
+      '127.0.0.1:0',
+      '--agent-state-dir',
+      mkdtempSync(join(tmpdir(), 'corral-agent-state-')),
       ...extraArgs,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },

@@ -430,14 +430,13 @@ describe('containers', () => {
     expect(find(points, 'req', {}, 'def').value).toBe(8);
   });
 
-  it('the packet context container applies to lines without their own field', () => {
+  it("the port's container owns every line on it, whatever its c: field says", () => {
     const e = engine();
     feedPacket(e, ['a:1|c', 'a:2|c|c:other'], 'ctx');
     e.ingestLines(Buffer.from('a:4|c\n'), 'ctx');
     const points = flush(e);
-    expect(points).toHaveLength(2);
-    expect(find(points, 'a', {}, 'ctx').value).toBe(5);
-    expect(find(points, 'a', {}, 'other').value).toBe(2);
+    expect(points).toHaveLength(1);
+    expect(find(points, 'a', {}, 'ctx').value).toBe(7);
   });
 
   it('the container id is kept verbatim, colons included', () => {

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Datapoint, DatapointSink } from '../../../lib/model/datapoint.js';
+import type { TaskEvent } from '../../../lib/model/dimensions.js';
 
 /** The documented line format: snake_case keys, one JSON object per series per flush. */
 export function formatDatapoint(point: Datapoint): string {
@@ -13,6 +14,7 @@ export function formatDatapoint(point: Datapoint): string {
   if (point.unit !== '') out.unit = point.unit;
   if (point.containerId !== undefined) out.container_id = point.containerId;
   if (point.rate !== undefined) out.rate = point.rate;
+  if (point.dimensions !== undefined) out.dimensions = point.dimensions;
   const timer = point.timer;
   if (timer !== undefined) {
     out.count = timer.count;
@@ -27,6 +29,20 @@ export function formatDatapoint(point: Datapoint): string {
   return JSON.stringify(out);
 }
 
+/** A task lifecycle event line; "event" tells it apart from datapoint lines. */
+export function formatTaskEvent(event: TaskEvent): string {
+  const out: Record<string, unknown> = {
+    event: 'task_state',
+    time_ms: event.timeMs,
+    state: event.state,
+    previous_state: event.previousState,
+  };
+  if (event.reason !== undefined) out.reason = event.reason;
+  if (event.exitCode !== undefined) out.exit_code = event.exitCode;
+  out.dimensions = event.dimensions;
+  return JSON.stringify(out);
+}
+
 /** Lines per write: large enough to amortize the syscall, small enough to bound one string. */
 const LINES_PER_WRITE = 4096;
 
@@ -37,15 +53,20 @@ export class StdoutSink implements DatapointSink {
   constructor(private readonly stream: Writable = process.stdout) {}
 
   write(batch: readonly Datapoint[]): Promise<void> {
-    this.pending = this.pending.then(() => this.writeBatch(batch));
+    this.pending = this.pending.then(() => this.writeLines(batch, formatDatapoint));
     return this.pending;
   }
 
-  private async writeBatch(batch: readonly Datapoint[]): Promise<void> {
-    for (let start = 0; start < batch.length; start += LINES_PER_WRITE) {
+  writeEvents(events: readonly TaskEvent[]): Promise<void> {
+    this.pending = this.pending.then(() => this.writeLines(events, formatTaskEvent));
+    return this.pending;
+  }
+
+  private async writeLines<T>(items: readonly T[], format: (item: T) => string): Promise<void> {
+    for (let start = 0; start < items.length; start += LINES_PER_WRITE) {
       let text = '';
-      const end = Math.min(batch.length, start + LINES_PER_WRITE);
-      for (let i = start; i < end; i++) text += `${formatDatapoint(batch[i]!)}\n`;
+      const end = Math.min(items.length, start + LINES_PER_WRITE);
+      for (let i = start; i < end; i++) text += `${format(items[i]!)}\n`;
       if (!this.stream.write(text)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
     }
   }

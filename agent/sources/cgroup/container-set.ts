@@ -77,6 +77,11 @@ export class ContainerSet {
     }
   }
 
+  /** The containers found by the last walk. */
+  get list(): readonly DiscoveredContainer[] {
+    return this.current;
+  }
+
   /** Containers found by the last walk. */
   get size(): number {
     return this.current.length;

@@ -3,8 +3,11 @@ import { EMPTY_LINE, StatsdLine } from './line-parser.js';
 import { Reject, type RejectCode } from './reject-reason.js';
 import type { StatsdStats } from './stats.js';
 
-/** Receives each well-formed line; returns a reject reason found while resolving it. */
-export type LineConsumer = (line: StatsdLine, containerId: string) => RejectCode;
+/**
+ * Receives each well-formed line with the containers of its packet (see
+ * StatsdAggregator.ingest); returns a reject reason found while resolving it.
+ */
+export type LineConsumer = (line: StatsdLine, portContainer: string, addressContainer?: string) => RejectCode;
 
 /** Told about each rejected line (rate-limit any logging in it). */
 export type RejectListener = (reason: RejectCode, text: string) => void;
@@ -29,18 +32,18 @@ export class StatsdDecoder {
   ) {}
 
   /** A datagram: size-checked whole, then split into lines. */
-  decodePacket(packet: Buffer, containerId: string): void {
+  decodePacket(packet: Buffer, portContainer: string, addressContainer?: string): void {
     this.stats.packets++;
     this.stats.bytes += packet.length;
     if (packet.length > this.options.maxPacketSize) {
       this.reject(Reject.PacketTooLarge, `${packet.length} bytes`);
       return;
     }
-    this.decodeLines(packet, containerId);
+    this.decodeLines(packet, portContainer, addressContainer);
   }
 
   /** Newline-separated lines; the bytes need not end with a newline. */
-  decodeLines(bytes: Buffer, containerId: string): void {
+  decodeLines(bytes: Buffer, portContainer: string, addressContainer?: string): void {
     // Names, tags and members are only decoded on first sight; validate UTF-8 here once.
     const valid = isAscii(bytes) || isUtf8(bytes);
     const line = this.line;
@@ -54,7 +57,7 @@ export class StatsdDecoder {
         this.stats.lines++;
         if (end - start > maxLineLength) reason = Reject.LineTooLong;
         else if (!valid && !isUtf8(bytes.subarray(start, end))) reason = Reject.InvalidUtf8;
-        else if (reason === Reject.None) reason = this.consume(line, containerId);
+        else if (reason === Reject.None) reason = this.consume(line, portContainer, addressContainer);
         if (reason !== Reject.None) this.reject(reason, bytes.toString('utf8', start, end));
       }
       start = end + 1;

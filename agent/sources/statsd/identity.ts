@@ -74,6 +74,9 @@ function addInfluxTags(text: string, into: Map<string, string>): RejectCode {
   return addTags(text, '=', false, into);
 }
 
+/** The tag that names a line's container; it is never a series tag. */
+export const CONTAINER_TAG = 'container_id';
+
 export interface SeriesIdentity {
   name: string;
   /**
@@ -82,17 +85,20 @@ export interface SeriesIdentity {
    * string instead of an array of them.
    */
   tagsKey: string;
+  /** The value of the line's container_id tag (the last, DogStatsD over Influx); "" for none. */
+  containerId: string;
 }
 
 /**
  * Resolves a raw name (possibly Influx-style "name,k=v") and raw DogStatsD tag text to the
- * canonical identity; DogStatsD tags win over Influx tags of the same key.
+ * canonical identity; DogStatsD tags win over Influx tags of the same key. A container_id
+ * tag is taken out of the tags and returned as containerId; an empty one is bad_container.
  */
 export function resolveIdentity(rawName: string, rawTags: string): SeriesIdentity | RejectCode {
   const comma = rawName.indexOf(',');
   const name = sanitizeName(comma === -1 ? rawName : rawName.slice(0, comma));
   if (name === '') return Reject.EmptyName;
-  if (comma === -1 && rawTags === '') return { name, tagsKey: '' };
+  if (comma === -1 && rawTags === '') return { name, tagsKey: '', containerId: '' };
   const map = new Map<string, string>();
   if (comma !== -1) {
     const reason = addInfluxTags(rawName.slice(comma + 1), map);
@@ -100,7 +106,12 @@ export function resolveIdentity(rawName: string, rawTags: string): SeriesIdentit
   }
   const reason = addDogTags(rawTags, map);
   if (reason !== Reject.None) return reason;
-  return { name, tagsKey: canonicalTags(map) };
+  const containerId = map.get(CONTAINER_TAG) ?? '';
+  if (map.has(CONTAINER_TAG)) {
+    if (containerId === '') return Reject.BadContainer;
+    map.delete(CONTAINER_TAG);
+  }
+  return { name, tagsKey: canonicalTags(map), containerId };
 }
 
 function canonicalTags(map: Map<string, string>): string {

@@ -14,13 +14,20 @@ const CR = 13;
 const PIPE = 124;
 const HASH = 35;
 const AT = 64;
+const COMMA = 44;
+
+/** The DogStatsD tag that names a line's container: "container_id:<id>". */
+const CONTAINER_TAG = Buffer.from('container_id', 'latin1');
+const CONTAINER_TAG_LENGTH = CONTAINER_TAG.length;
 
 /**
  * One parsed line, as offsets into the packet's bytes plus the decoded numbers. A single
  * instance is reused for every line: the hot path allocates nothing.
  *
  * keyHash hashes the raw identity "name|tags|kind" (the raw key), so the aggregator can
- * find the series without building a string.
+ * find the series without building a string. A "container_id" tag in the (first) tag field
+ * is cut out of the raw key: it says which container the line belongs to, which picks the
+ * series table, so it must not also be part of the key within that table.
  */
 export class StatsdLine {
   bytes: Buffer = Buffer.alloc(0);
@@ -49,6 +56,12 @@ export class StatsdLine {
   /** DogStatsD container field "c:<id>": offsets, empty when absent. */
   containerStart = 0;
   containerEnd = 0;
+  /** The last "container_id:<id>" entry of the first tag field: offsets, empty when absent. */
+  containerTagStart = 0;
+  containerTagEnd = 0;
+  /** What is cut from the tags for the raw key: that entry and one comma next to it. */
+  tagsCutStart = 0;
+  tagsCutEnd = 0;
   /** DogStatsD timestamp "T<unix seconds>", -1 when absent. */
   timestampSec = -1;
   /** Where the line ends: its "\n", or the end of the bytes. */
@@ -62,25 +75,52 @@ export class StatsdLine {
     return this.containerEnd > this.containerStart;
   }
 
+  /** A "container_id" tag in the first tag field (split tag fields are resolved whole). */
+  get hasContainerTag(): boolean {
+    return this.containerTagEnd > this.containerTagStart;
+  }
+
+  /** Where the container_id tag's value starts. */
+  get containerTagValueStart(): number {
+    return this.containerTagStart + CONTAINER_TAG_LENGTH + 1;
+  }
+
   /** The raw name as text (miss path only). */
   rawName(): string {
     return this.bytes.toString('utf8', this.nameStart, this.nameEnd);
   }
 
-  /** The raw DogStatsD tag text, every "#" field joined by "," (miss path only). */
+  /**
+   * The raw DogStatsD tag text (miss path only): the tag field without its container_id
+   * entry, or every "#" field joined by "," (all container_id entries kept) when split.
+   */
   rawTags(): string {
-    if (!this.splitTags) return this.bytes.toString('utf8', this.tagsStart, this.tagsEnd);
-    return this.collectTagFields();
+    if (this.splitTags) return this.collectTagFields();
+    return this.tagText('utf8');
   }
 
   /** The raw key "name|tags|kind" as a latin1 string: the bytes, one char each. */
   rawKey(): string {
     const b = this.bytes;
-    return `${b.toString('latin1', this.nameStart, this.nameEnd)}|${b.toString('latin1', this.tagsStart, this.tagsEnd)}|${this.kind}`;
+    return `${b.toString('latin1', this.nameStart, this.nameEnd)}|${this.tagText('latin1')}|${this.kind}`;
+  }
+
+  private tagText(encoding: 'utf8' | 'latin1'): string {
+    const b = this.bytes;
+    if (this.tagsCutEnd === this.tagsCutStart) return b.toString(encoding, this.tagsStart, this.tagsEnd);
+    return (
+      b.toString(encoding, this.tagsStart, this.tagsCutStart) +
+      b.toString(encoding, this.tagsCutEnd, this.tagsEnd)
+    );
   }
 
   container(): string {
     return this.bytes.toString('utf8', this.containerStart, this.containerEnd);
+  }
+
+  /** The container_id tag's value. */
+  containerTag(): string {
+    return this.bytes.toString('utf8', this.containerTagValueStart, this.containerTagEnd);
   }
 
   private reset(bytes: Buffer): void {
@@ -92,6 +132,10 @@ export class StatsdLine {
     this.splitTags = false;
     this.containerStart = 0;
     this.containerEnd = 0;
+    this.containerTagStart = 0;
+    this.containerTagEnd = 0;
+    this.tagsCutStart = 0;
+    this.tagsCutEnd = 0;
     this.timestampSec = -1;
     this.unit = '';
   }
@@ -170,16 +214,18 @@ export class StatsdLine {
 
     while (!atEnd) {
       const fieldStart = fieldEnd + 1;
-      fieldEnd = fieldStop(b, fieldStart, limit);
+      const firstTags = b[fieldStart] === HASH && this.tagsEnd === this.tagsStart;
+      fieldEnd = firstTags ? this.tagFieldStop(b, fieldStart + 1, limit) : fieldStop(b, fieldStart, limit);
       atEnd = fieldEnd === limit || b[fieldEnd] === LF;
       const contentEnd = atEnd && fieldEnd > fieldStart && b[fieldEnd - 1] === CR ? fieldEnd - 1 : fieldEnd;
       if (fieldStart === contentEnd) continue; // trailing or doubled "|": ignored
-      if (b[fieldStart] === HASH) {
+      if (firstTags) {
+        this.tagsStart = fieldStart + 1;
+        this.tagsEnd = contentEnd;
+        if (this.hasContainerTag && !this.cutContainerTag())
+          return this.fail(Reject.BadContainer, fieldEnd, limit);
+      } else if (b[fieldStart] === HASH) {
         if (this.tagsEnd > this.tagsStart) this.splitTags = true;
-        else {
-          this.tagsStart = fieldStart + 1;
-          this.tagsEnd = contentEnd;
-        }
       } else {
         const reason = this.parseField(b, fieldStart, contentEnd);
         if (reason !== Reject.None) return this.fail(reason, fieldEnd, limit);
@@ -190,15 +236,67 @@ export class StatsdLine {
     const hasher = this.hasher;
     hasher.h1 = h1;
     hasher.h2 = h2;
-    hasher
-      .byte(PIPE)
-      .bytes(b, this.tagsStart, this.tagsEnd)
-      .byte(PIPE)
-      .byte(48 + this.kind);
-    hasher.finish(this.nameEnd - start + this.tagsEnd - this.tagsStart + 3);
+    hasher.byte(PIPE);
+    const cut = this.tagsCutEnd - this.tagsCutStart;
+    if (cut === 0) hasher.bytes(b, this.tagsStart, this.tagsEnd);
+    else hasher.bytesAround(b, this.tagsStart, this.tagsEnd, this.tagsCutStart, this.tagsCutEnd);
+    hasher.byte(PIPE).byte(48 + this.kind);
+    hasher.finish(this.nameEnd - start + this.tagsEnd - this.tagsStart - cut + 3);
     this.keyHash1 = hasher.h1;
     this.keyHash2 = hasher.h2;
     return this.parseValues(b, valueStart, pipe);
+  }
+
+  /**
+   * fieldStop for the first tag field (from is past its "#"): notes the last entry that is
+   * a container_id tag, checking only entries that start with "c".
+   */
+  private tagFieldStop(b: Buffer, from: number, limit: number): number {
+    let entry = from;
+    let i = from;
+    for (; i < limit; i++) {
+      const c = b[i];
+      if (c === PIPE || c === LF) break;
+      if (c === COMMA) {
+        if (b[entry] === 99 /* c */) this.noteContainerTag(b, entry, i);
+        entry = i + 1;
+      }
+    }
+    if (entry < i && b[entry] === 99 /* c */) this.noteContainerTag(b, entry, i);
+    return i;
+  }
+
+  private noteContainerTag(b: Buffer, start: number, end: number): void {
+    const length = end - start;
+    if (length < CONTAINER_TAG_LENGTH) return;
+    if (length > CONTAINER_TAG_LENGTH && b[start + CONTAINER_TAG_LENGTH] !== COLON) return;
+    for (let k = 1; k < CONTAINER_TAG_LENGTH; k++) if (b[start + k] !== CONTAINER_TAG[k]) return;
+    this.containerTagStart = start;
+    this.containerTagEnd = end;
+  }
+
+  /**
+   * Checks the container_id tag (now that a trailing "\r" is off the field) and marks what to
+   * cut from the raw key: the entry and the comma after it, else the one before it. False
+   * when its value is empty ("container_id:", or a bare "container_id").
+   */
+  private cutContainerTag(): boolean {
+    if (this.containerTagEnd > this.tagsEnd) this.containerTagEnd = this.tagsEnd;
+    if (this.containerTagEnd <= this.containerTagValueStart) return false;
+    const b = this.bytes;
+    const start = this.containerTagStart;
+    const end = this.containerTagEnd;
+    if (end < this.tagsEnd && b[end] === COMMA) {
+      this.tagsCutStart = start;
+      this.tagsCutEnd = end + 1;
+    } else if (start > this.tagsStart) {
+      this.tagsCutStart = start - 1;
+      this.tagsCutEnd = end;
+    } else {
+      this.tagsCutStart = start;
+      this.tagsCutEnd = end;
+    }
+    return true;
   }
 
   /** Rejects the line, finding its end from position from. */

@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { StatsdAggregator } from '../../transforms/statsd-aggregate/aggregator.js';
+import type { ContainerPorts } from './container-ports/container-ports.js';
 import { REJECT_REASON_NAMES } from './reject-reason.js';
 import type { StatsdStats } from './stats.js';
 
@@ -63,6 +64,14 @@ export function registerStatsdMetrics(
       for (const [reason, n] of Object.entries(aggregator.dropped)) this.inc({ reason }, n);
     },
   });
+  new Counter({
+    name: 'corral_statsd_lines_unattributed_total',
+    help: 'StatsD lines aggregated without a container although attribution by sender address was on: no port, c: field or container_id tag, and an address no container has.',
+    registers: [registry],
+    collect() {
+      read(this, aggregator.unattributed);
+    },
+  });
   new Gauge({
     name: 'corral_statsd_live_series',
     help: 'StatsD series currently aggregated.',
@@ -85,6 +94,32 @@ export function registerStatsdMetrics(
     registers: [registry],
     collect() {
       this.set(stats.tcpConnections);
+    },
+  });
+}
+
+/** Self-metrics of the per-container StatsD ports, read from their plain counters when scraped. */
+export function registerContainerPortMetrics(registry: Registry, ports: ContainerPorts): void {
+  new Gauge({
+    name: 'corral_statsd_container_ports',
+    help: 'Containers with their own StatsD UDP port open now.',
+    registers: [registry],
+    collect() {
+      this.set(ports.size);
+    },
+  });
+  new Counter({
+    name: 'corral_statsd_container_port_failures_total',
+    help: 'Per-container StatsD port failures: exhausted (a container got no port: range full), port_in_use (a port held by another process, skipped), bind_error (a container got no port: other bind error), state_file (state file not read or written).',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const { stats } = ports;
+      this.inc({ reason: 'exhausted' }, stats.exhausted);
+      this.inc({ reason: 'port_in_use' }, stats.portInUse);
+      this.inc({ reason: 'bind_error' }, stats.bindErrors);
+      this.inc({ reason: 'state_file' }, stats.stateFileErrors);
     },
   });
 }

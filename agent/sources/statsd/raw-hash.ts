@@ -47,6 +47,39 @@ export class KeyHasher {
     return this;
   }
 
+  /**
+   * The bytes of [start, end) except [skipStart, skipEnd), mixed exactly as bytes() mixes
+   * their concatenation (the words run across the gap), so a key with a part cut out hashes
+   * like the same key sent without it.
+   */
+  bytesAround(b: Uint8Array, start: number, end: number, skipStart: number, skipEnd: number): this {
+    let h1 = this.h1;
+    let h2 = this.h2;
+    let word = 0;
+    let shift = 0;
+    for (let i = start; i < end; i++) {
+      if (i === skipStart) {
+        i = skipEnd;
+        if (i >= end) break;
+      }
+      word |= b[i]! << shift;
+      shift += 8;
+      if (shift === 32) {
+        h1 = Math.imul(h1 ^ word, PRIME_1);
+        h2 = Math.imul((h2 << 5) ^ (h2 >>> 27) ^ word, PRIME_2);
+        word = 0;
+        shift = 0;
+      }
+    }
+    if (shift !== 0) {
+      h1 = Math.imul(h1 ^ word, PRIME_1);
+      h2 = Math.imul((h2 << 5) ^ (h2 >>> 27) ^ word, PRIME_2);
+    }
+    this.h1 = h1;
+    this.h2 = h2;
+    return this;
+  }
+
   byte(c: number): this {
     this.h1 = Math.imul(this.h1 ^ c, PRIME_1);
     this.h2 = Math.imul((this.h2 << 5) ^ (this.h2 >>> 27) ^ c, PRIME_2);

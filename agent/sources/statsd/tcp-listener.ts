@@ -12,8 +12,11 @@ export interface TcpListener {
 }
 
 export interface TcpHandlers {
-  /** Whole lines (one or more, newline separated, the last without its newline). */
-  onLines(bytes: Buffer): void;
+  /**
+   * Whole lines (one or more, newline separated, the last without its newline), with the
+   * address of the client that sent them ("" when the socket no longer knows it).
+   */
+  onLines(bytes: Buffer, remoteAddress: string): void;
   /** A line that grew past maxLineLength without a newline; it is discarded. */
   onOverlongLine(length: number): void;
   onConnection(open: boolean): void;
@@ -33,7 +36,11 @@ export function listenTcp(
   const server = net.createServer((socket) => {
     sockets.add(socket);
     handlers.onConnection(true);
-    const framer = new LineFramer(options.maxLineLength, handlers);
+    const remoteAddress = socket.remoteAddress ?? '';
+    const framer = new LineFramer(options.maxLineLength, {
+      onLines: (bytes) => handlers.onLines(bytes, remoteAddress),
+      onOverlongLine: handlers.onOverlongLine,
+    });
     socket.on('data', (chunk: Buffer) => framer.push(chunk));
     socket.on('end', () => framer.end());
     socket.on('error', handlers.onError);
@@ -70,7 +77,10 @@ export class LineFramer {
 
   constructor(
     private readonly maxLineLength: number,
-    private readonly handlers: Pick<TcpHandlers, 'onLines' | 'onOverlongLine'>,
+    private readonly handlers: {
+      onLines(bytes: Buffer): void;
+      onOverlongLine(length: number): void;
+    },
   ) {}
 
   push(chunk: Buffer): void {

@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import type { AddressAttribution } from './address-attribution.js';
 import type { ListenAddress } from './listen-address.js';
 
 export interface UdpListener {
@@ -7,18 +8,33 @@ export interface UdpListener {
   close(): Promise<void>;
 }
 
-/** Binds a UDP socket and hands every datagram to onPacket, synchronously, in arrival order. */
+/**
+ * Receives each datagram; addressContainer is the container of its sender ("" for none)
+ * when the listener attributes by address, undefined when it does not.
+ */
+export type PacketHandler = (packet: Buffer, addressContainer?: string) => void;
+
+/**
+ * Binds a UDP socket and hands every datagram to onPacket, synchronously, in arrival order;
+ * with attribution, each with the container of its sender.
+ */
 export function listenUdp(
   address: ListenAddress,
   recvBufferSize: number,
-  onPacket: (packet: Buffer) => void,
+  onPacket: PacketHandler,
   onError: (error: Error) => void,
+  attribution: AddressAttribution | null = null,
 ): Promise<UdpListener> {
   const socket = dgram.createSocket({ type: isIPv6(address.host) ? 'udp6' : 'udp4' });
   return new Promise((resolve, reject) => {
-    socket.once('error', reject);
+    // A socket that failed to bind (port taken) is closed, not leaked.
+    const failed = (error: Error) => {
+      socket.close();
+      reject(error);
+    };
+    socket.once('error', failed);
     socket.bind(address.port, address.host, () => {
-      socket.off('error', reject);
+      socket.off('error', failed);
       socket.on('error', onError);
       // A large kernel buffer rides out flushes and GC pauses without dropping datagrams.
       if (recvBufferSize > 0) {
@@ -28,7 +44,13 @@ export function listenUdp(
           onError(error as Error);
         }
       }
-      socket.on('message', onPacket);
+      if (attribution === null) socket.on('message', (packet) => onPacket(packet));
+      else {
+        socket.on('message', (packet, from) => {
+          attribution.refresh();
+          onPacket(packet, attribution.forText(from.address));
+        });
+      }
       const bound = socket.address();
       resolve({
         address: { host: bound.address, port: bound.port },

@@ -57,13 +57,22 @@ function canonicalKey(identity: SeriesIdentity, kind: KindCode): string {
  * series per flush. A repeated line finds its series with one probe of a hash table keyed by
  * its raw bytes; raw text that is not canonical (unsorted tags, characters to sanitize,
  * Influx tags) is resolved once and cached as an alias of the canonical series.
+ *
+ * Each container has its own table (a scope). The container is picked before the lookup,
+ * from what the line came with, in this order: the container's own port, the line's "c:"
+ * field, its container_id tag (cut out of the raw key by the parser), the container of the
+ * sender's address. So a table only ever holds keys of its own container's series, and an
+ * alias can never point into another container.
  */
 export class StatsdAggregator {
   private readonly root = new Scope('');
   private readonly scopes = new Map<string, Scope>();
-  /** The container of the last line with a container field, to skip decoding its id again. */
+  /** The container of the last line that named one (c: or tag), to skip decoding its id again. */
   private lastContainerKey = '';
   private lastContainerScope: Scope = this.root;
+  /** The last port or address container, to skip the Map lookup for the lines of a packet. */
+  private lastContextId = '';
+  private lastContextScope: Scope = this.root;
   private timestamped = new Map<string, TimestampedSeries>();
   private readonly limits: SeriesLimits;
   private readonly ttlGenerations: number;
@@ -75,6 +84,11 @@ export class StatsdAggregator {
 
   liveSeries = 0;
   readonly dropped: Record<DropReason, number> = { cardinality_total: 0, cardinality_container: 0 };
+  /**
+   * Lines aggregated without a container although attribution by address was on for them
+   * (they came in on a shared listener with a resolver that knew no container for the sender).
+   */
+  unattributed = 0;
   /** Called for each line dropped by a cardinality cap (rate-limit any logging in it). */
   onDrop: ((reason: DropReason, name: string, containerId: string) => void) | undefined;
 
@@ -89,38 +103,59 @@ export class StatsdAggregator {
   }
 
   /**
-   * Adds one parsed line. contextContainer is the container the line arrived for (a
-   * per-container port), overridden by the line's own container field.
+   * Adds one parsed line. portContainer is the container whose own port the line came in on
+   * ("" on the shared listeners). addressContainer is the container of the sender's address
+   * on the shared listeners: "" when the resolver knows none, undefined when attribution by
+   * address is off (then a line without a container is not counted as unattributed).
    */
-  ingest(line: StatsdLine, contextContainer: string): RejectCode {
-    let scope = this.root;
-    if (line.hasContainer) scope = this.lineScope(line);
-    else if (contextContainer !== '') scope = this.scopeOf(contextContainer);
-    if (line.timestampSec >= 0) return this.ingestTimestamped(scope, line);
-    if (line.splitTags) return this.ingestUncached(scope, line);
+  ingest(line: StatsdLine, portContainer: string, addressContainer?: string): RejectCode {
+    if (line.timestampSec >= 0 || line.splitTags)
+      return this.ingestResolved(line, portContainer, addressContainer);
+    let scope: Scope;
+    // A port belongs to one container: what the line says cannot move it to another.
+    if (portContainer !== '') scope = this.contextScope(portContainer);
+    else if (line.hasContainer) scope = this.lineScope(line, line.containerStart, line.containerEnd);
+    else if (line.hasContainerTag)
+      scope = this.lineScope(line, line.containerTagValueStart, line.containerTagEnd);
+    else if (addressContainer !== undefined && addressContainer !== '')
+      scope = this.contextScope(addressContainer);
+    else scope = this.root;
 
     let series = scope.table.get(line.keyHash1, line.keyHash2);
     if (series === undefined || series.state === SeriesState.Dead) {
-      const resolved = this.resolve(scope, line);
+      // Only an Influx-style container_id tag is left to find, and only when nothing above named one.
+      const tagMayPick = portContainer === '' && !line.hasContainer && !line.hasContainerTag;
+      const resolved = this.resolve(scope, line, tagMayPick);
       if (typeof resolved === 'number') return resolved;
       if (resolved === null) return Reject.None;
       series = resolved;
     }
     series.lastSeen = this.generation;
     series.add(line, this.limits);
+    if (addressContainer === '' && series.containerId === '') this.unattributed++;
     return Reject.None;
   }
 
-  private lineScope(line: StatsdLine): Scope {
+  /** The scope of the container id in bytes [start, end) of the line (a c: field or a tag). */
+  private lineScope(line: StatsdLine, start: number, end: number): Scope {
     const key = this.lastContainerKey;
     const b = line.bytes;
-    let same = key.length === line.containerEnd - line.containerStart;
-    for (let i = 0; same && i < key.length; i++) same = key.charCodeAt(i) === b[line.containerStart + i];
+    let same = key.length === end - start;
+    for (let i = 0; same && i < key.length; i++) same = key.charCodeAt(i) === b[start + i];
     if (!same) {
-      this.lastContainerKey = b.toString('latin1', line.containerStart, line.containerEnd);
-      this.lastContainerScope = this.scopeOf(line.container());
+      this.lastContainerKey = b.toString('latin1', start, end);
+      this.lastContainerScope = this.scopeOf(b.toString('utf8', start, end));
     }
     return this.lastContainerScope;
+  }
+
+  /** The scope of a port's or an address's container; the same string comes for a packet's lines. */
+  private contextScope(containerId: string): Scope {
+    if (containerId !== this.lastContextId) {
+      this.lastContextId = containerId;
+      this.lastContextScope = this.scopeOf(containerId);
+    }
+    return this.lastContextScope;
   }
 
   private scopeOf(containerId: string): Scope {
@@ -134,11 +169,19 @@ export class StatsdAggregator {
 
   /**
    * First sight of a raw key: find or create the canonical series, and remember the raw
-   * key as its alias. Returns null when a cardinality cap dropped the line.
+   * key as its alias. Returns null when a cardinality cap dropped the line. tagMayPick: the
+   * line named no container before its tags were resolved, so a container_id tag found now
+   * (Influx style, "name,container_id=x") picks the scope.
    */
-  private resolve(scope: Scope, line: StatsdLine): Series | RejectCode | null {
+  private resolve(scope: Scope, line: StatsdLine, tagMayPick: boolean): Series | RejectCode | null {
     const identity = resolveIdentity(line.rawName(), line.hasTags ? line.rawTags() : '');
     if (typeof identity === 'number') return identity;
+    if (tagMayPick && identity.containerId !== '') {
+      // Not cached: the raw key would be cached in the table it was looked up in, which is
+      // not this container's, and a table must only point at its own container's series.
+      const hash = hashRawKey(canonicalKey(identity, line.kind), this.hasher);
+      return this.canonicalSeries(this.scopeOf(identity.containerId), line.kind, identity, hash.h1, hash.h2);
+    }
     const canonical = canonicalKey(identity, line.kind);
     const isCanonical = canonical === line.rawKey();
     if (isCanonical) {
@@ -184,40 +227,54 @@ export class StatsdAggregator {
     return false;
   }
 
-  /** Lines whose tags are split over several "#" fields: resolved every time, uncached. */
-  private ingestUncached(scope: Scope, line: StatsdLine): RejectCode {
-    const identity = resolveIdentity(line.rawName(), line.rawTags());
+  /**
+   * Lines resolved every time, uncached: timestamped ones, and those whose tags are split
+   * over several "#" fields (then every field's container_id tag counts, the last winning).
+   * The same precedence as ingest(), on the resolved identity.
+   */
+  private ingestResolved(line: StatsdLine, portContainer: string, addressContainer?: string): RejectCode {
+    const identity = resolveIdentity(line.rawName(), line.hasTags ? line.rawTags() : '');
     if (typeof identity === 'number') return identity;
-    const hash = hashRawKey(canonicalKey(identity, line.kind), this.hasher);
-    const series = this.canonicalSeries(scope, line.kind, identity, hash.h1, hash.h2);
-    if (series !== null) {
-      series.lastSeen = this.generation;
-      series.add(line, this.limits);
+    let containerId = portContainer;
+    if (containerId === '') {
+      if (line.hasContainer) containerId = line.container();
+      else if (line.hasContainerTag && !line.splitTags) containerId = line.containerTag();
+      else containerId = identity.containerId || addressContainer || '';
     }
+    const scope = containerId === '' ? this.root : this.scopeOf(containerId);
+    const series =
+      line.timestampSec >= 0
+        ? this.timestampedSeries(scope, line, identity)
+        : this.uncachedSeries(scope, line, identity);
+    if (series === null) return Reject.None;
+    series.lastSeen = this.generation;
+    series.add(line, this.limits);
+    if (addressContainer === '' && containerId === '') this.unattributed++;
     return Reject.None;
+  }
+
+  private uncachedSeries(scope: Scope, line: StatsdLine, identity: SeriesIdentity): Series | null {
+    const hash = hashRawKey(canonicalKey(identity, line.kind), this.hasher);
+    return this.canonicalSeries(scope, line.kind, identity, hash.h1, hash.h2);
   }
 
   /**
    * Lines with their own timestamp are aggregated per series and timestamp within the
    * interval, reported at that timestamp, and never touch the live series.
    */
-  private ingestTimestamped(scope: Scope, line: StatsdLine): RejectCode {
-    const identity = resolveIdentity(line.rawName(), line.hasTags ? line.rawTags() : '');
-    if (typeof identity === 'number') return identity;
+  private timestampedSeries(scope: Scope, line: StatsdLine, identity: SeriesIdentity): Series | null {
     const key = canonicalKey(identity, line.kind);
     const mapKey = `${scope.containerId}\n${key}\n${line.timestampSec}`;
     let entry = this.timestamped.get(mapKey);
     if (entry === undefined) {
-      if (!this.mayCreate(scope, identity.name)) return Reject.None;
+      if (!this.mayCreate(scope, identity.name)) return null;
       const series = new SERIES_CLASSES[line.kind]!(identity.name, identity.tagsKey, scope.containerId);
       this.liveSeries++;
       scope.liveSeries++;
       entry = { series, scope, timeMs: line.timestampSec * 1000 };
       this.timestamped.set(mapKey, entry);
     }
-    entry.series.lastSeen = this.generation;
-    entry.series.add(line, this.limits);
-    return Reject.None;
+    return entry.series;
   }
 
   /**
@@ -238,9 +295,14 @@ export class StatsdAggregator {
       this.flushScope(scope, ctx);
       if (scope.table.size === 0) this.scopes.delete(id);
     }
+    // Scopes left empty were deleted: forget them, so no line lands in one that is not flushed.
     if (this.lastContainerScope.table.size === 0) {
       this.lastContainerKey = '';
       this.lastContainerScope = this.root;
+    }
+    if (this.lastContextScope.table.size === 0) {
+      this.lastContextId = '';
+      this.lastContextScope = this.root;
     }
     this.flushTimestamped(ctx);
     this.generation++;

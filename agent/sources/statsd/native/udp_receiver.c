@@ -4,13 +4,22 @@
  * recvmsg and one JS callback (with a fresh Buffer and rinfo object) per datagram, which on
  * small packets costs more than parsing them.
  *
- * JS API (see native-udp.ts):
- *   open(ip, port, family, recvBufferSize, slots, slotSize, data, lengths, onBatch) -> handle
+ * JS API (see native-udp-listener.ts):
+ *   open(ip, port, family, recvBufferSize, slots, slotSize, data, lengths, onBatch[, sources])
+ *     -> handle
  *   address(handle) -> [ip, port]      drops(handle) -> kernel drops (SO_RXQ_OVFL)
  *   close(handle)
  * Datagram i of a batch lands in data[i * slotSize ...] with its length in lengths[i]
  * (-1 when it was larger than slotSize - 1 bytes, i.e. truncated); onBatch(count) runs
  * synchronously and must consume the batch before it returns.
+ *
+ * sources (optional, a Uint32Array of slots * SOURCE_WORDS) asks for each datagram's sender:
+ * sources[i * 5] is its family (4 or 6; 0 if the kernel gave none), then the address: for
+ * IPv4 one word, the address as a host-order integer (IPv4-mapped IPv6 senders are reported
+ * as IPv4); for IPv6 four words, the 16 bytes in network order read as host-order words.
+ * Without it no sender address is asked of the kernel at all.
+ *
+ * Errors thrown by open() carry the errno name as their code (EADDRINUSE, EACCES, ...).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -31,6 +40,8 @@
 /* Batches per readiness callback: bounds how long one busy socket holds the event loop. */
 #define MAX_BATCHES_PER_WAKEUP 8
 #define CONTROL_SPACE CMSG_SPACE(sizeof(uint32_t))
+/* Words per datagram in the sources array: family, then up to four address words. */
+#define SOURCE_WORDS 5
 
 typedef struct {
   int fd;
@@ -39,6 +50,7 @@ typedef struct {
   napi_ref on_batch;
   napi_ref data_ref;
   napi_ref lengths_ref;
+  napi_ref sources_ref; /* NULL when sender addresses were not asked for */
   napi_async_context async_context;
   uint8_t *data;
   int32_t *lengths;
@@ -47,6 +59,8 @@ typedef struct {
   struct mmsghdr *messages;
   struct iovec *iovecs;
   uint8_t *control;
+  struct sockaddr_storage *names; /* one per slot, only with sources */
+  uint32_t *sources;
   uint32_t drops;
   int closed;
 } receiver_t;
@@ -56,10 +70,12 @@ typedef struct {
     if ((call) != napi_ok) return NULL;                                                              \
   } while (0)
 
+/* The errno name becomes the error's code, so JS can tell a taken port (EADDRINUSE) from others. */
 static napi_value throw_errno(napi_env env, const char *what) {
+  int saved = errno;
   char message[256];
-  snprintf(message, sizeof message, "%s: %s", what, strerror(errno));
-  napi_throw_error(env, NULL, message);
+  snprintf(message, sizeof message, "%s: %s", what, strerror(saved));
+  napi_throw_error(env, uv_err_name(uv_translate_sys_error(saved)), message);
   return NULL;
 }
 
@@ -68,10 +84,12 @@ static void on_closed(uv_handle_t *handle) {
   napi_delete_reference(r->env, r->on_batch);
   napi_delete_reference(r->env, r->data_ref);
   napi_delete_reference(r->env, r->lengths_ref);
+  if (r->sources_ref != NULL) napi_delete_reference(r->env, r->sources_ref);
   napi_async_destroy(r->env, r->async_context);
   free(r->messages);
   free(r->iovecs);
   free(r->control);
+  free(r->names);
   free(r);
 }
 
@@ -84,6 +102,33 @@ static void prepare_messages(receiver_t *r) {
     r->messages[i].msg_hdr.msg_iovlen = 1;
     r->messages[i].msg_hdr.msg_control = r->control + i * CONTROL_SPACE;
     r->messages[i].msg_hdr.msg_controllen = CONTROL_SPACE;
+    if (r->names != NULL) {
+      r->messages[i].msg_hdr.msg_name = &r->names[i];
+      r->messages[i].msg_hdr.msg_namelen = sizeof r->names[i];
+    }
+  }
+}
+
+static const uint8_t V4_MAPPED_PREFIX[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+/* Writes the sender of datagram i into its SOURCE_WORDS words (see the header comment). */
+static void write_source(receiver_t *r, unsigned i, const struct msghdr *header) {
+  uint32_t *out = r->sources + (size_t)i * SOURCE_WORDS;
+  const struct sockaddr_storage *name = &r->names[i];
+  if (header->msg_namelen >= sizeof(struct sockaddr_in) && name->ss_family == AF_INET) {
+    out[0] = 4;
+    out[1] = ntohl(((const struct sockaddr_in *)name)->sin_addr.s_addr);
+  } else if (header->msg_namelen >= sizeof(struct sockaddr_in6) && name->ss_family == AF_INET6) {
+    const uint8_t *bytes = ((const struct sockaddr_in6 *)name)->sin6_addr.s6_addr;
+    if (memcmp(bytes, V4_MAPPED_PREFIX, sizeof V4_MAPPED_PREFIX) == 0) {
+      out[0] = 4;
+      out[1] = ((uint32_t)bytes[12] << 24) | ((uint32_t)bytes[13] << 16) | ((uint32_t)bytes[14] << 8) | bytes[15];
+    } else {
+      out[0] = 6;
+      memcpy(out + 1, bytes, 16);
+    }
+  } else {
+    out[0] = 0;
   }
 }
 
@@ -106,6 +151,7 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
       struct msghdr *header = &r->messages[i].msg_hdr;
       r->lengths[i] = (header->msg_flags & MSG_TRUNC) ? -1 : (int32_t)r->messages[i].msg_len;
       if (header->msg_controllen > 0) read_drops(r, header);
+      if (r->sources != NULL) write_source(r, (unsigned)i, header);
     }
     napi_handle_scope scope;
     napi_open_handle_scope(env, &scope);
@@ -167,11 +213,12 @@ static int bind_socket(const char *ip, int port, int family, int recv_buffer, in
 }
 
 static napi_value open_receiver(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
+  size_t argc = 10;
+  napi_value argv[10];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 9) {
-    napi_throw_type_error(env, NULL, "open(ip, port, family, recvBufferSize, slots, slotSize, data, lengths, onBatch)");
+    napi_throw_type_error(env, NULL,
+                          "open(ip, port, family, recvBufferSize, slots, slotSize, data, lengths, onBatch[, sources])");
     return NULL;
   }
   char ip[64];
@@ -195,6 +242,18 @@ static napi_value open_receiver(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "data must hold slots * slotSize bytes and lengths slots int32s");
     return NULL;
   }
+  void *sources = NULL;
+  napi_valuetype sources_kind = napi_undefined;
+  if (argc >= 10) CHECK(napi_typeof(env, argv[9], &sources_kind));
+  if (sources_kind != napi_undefined && sources_kind != napi_null) {
+    napi_typedarray_type sources_type;
+    size_t sources_count;
+    CHECK(napi_get_typedarray_info(env, argv[9], &sources_type, &sources_count, &sources, NULL, NULL));
+    if (sources_type != napi_uint32_array || sources_count < (size_t)slots * SOURCE_WORDS) {
+      napi_throw_range_error(env, NULL, "sources must be a Uint32Array of slots * 5 words");
+      return NULL;
+    }
+  }
 
   int fd;
   if (bind_socket(ip, port, family, recv_buffer, &fd) != 0) return throw_errno(env, "bind");
@@ -209,6 +268,11 @@ static napi_value open_receiver(napi_env env, napi_callback_info info) {
   r->messages = calloc((size_t)slots, sizeof *r->messages);
   r->iovecs = calloc((size_t)slots, sizeof *r->iovecs);
   r->control = calloc((size_t)slots, CONTROL_SPACE);
+  if (sources != NULL) {
+    r->sources = sources;
+    r->names = calloc((size_t)slots, sizeof *r->names);
+    napi_create_reference(env, argv[9], 1, &r->sources_ref);
+  }
   napi_create_reference(env, argv[8], 1, &r->on_batch);
   napi_create_reference(env, argv[6], 1, &r->data_ref);
   napi_create_reference(env, argv[7], 1, &r->lengths_ref);

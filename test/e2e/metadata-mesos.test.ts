@@ -1,0 +1,116 @@
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StatsD } from 'hot-shots';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type AgentProcess, REPO_ROOT, startAgent } from '../helpers/agent-process.js';
+
+const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
+const STATE = readFileSync(join(FIXTURES, 'metadata', 'mesos', 'agent-state.json'), 'utf8');
+const CONTAINERS = readFileSync(join(FIXTURES, 'metadata', 'mesos', 'container-metrics.json'), 'utf8');
+/** The container the fixture's task status names, and so the one whose cgroup we make. */
+const CONTAINER = 'e4faacb2-f69f-4ea1-9d96-eb06fea75eef';
+const TASK_DIMENSIONS = {
+  framework_id: '5349f49b-68b3-4638-aab2-fc4ec845f993-0000',
+  framework_name: 'marathon',
+  framework_role: '*',
+  executor_id: 'foo.124b1048-a17a-11e6-9182-080027fb5b88',
+  task_id: 'foo.124b1048-a17a-11e6-9182-080027fb5b88',
+  task_name: 'foo',
+  container_id: CONTAINER,
+  labels: { somekey: 'someval' },
+};
+
+describe('Mesos metadata end to end (real CLI, local Mesos agent API, fixture cgroup tree, hot-shots)', () => {
+  let server: Server;
+  let url = '';
+  let root = '';
+  let agent: AgentProcess | undefined;
+  const requests: string[] = [];
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      if (req.url === '/state') res.end(STATE);
+      else if (req.url === '/containers') res.end(CONTAINERS);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // A v2 tree with the fixture's Mesos container in it.
+    root = mkdtempSync(join(tmpdir(), 'corral-e2e-mesos-'));
+    writeFileSync(join(root, 'cgroup.controllers'), 'cpu io memory pids\n');
+    const dir = join(root, 'mesos', CONTAINER);
+    mkdirSync(dir, { recursive: true });
+    cpSync(join(FIXTURES, 'cgroup-files', 'v2', 'normal'), dir, { recursive: true });
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(root, { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    await agent?.stop();
+    agent = undefined;
+  });
+
+  it("tags the container's cgroup metrics and the node's StatsD metrics, and reports the task running", async () => {
+    agent = await startAgent(
+      [
+        '--metadata',
+        'mesos',
+        '--metadata-mesos-url',
+        url,
+        '--metadata-cluster-id',
+        'prod-eu',
+        '--cgroup-root',
+        root,
+        '--cgroup-interval',
+        '1s',
+        '--statsd-flush-interval',
+        '1s',
+        '--node-proc-root',
+        join(FIXTURES, 'cgroup-files', 'proc'),
+      ],
+      'statsd,cgroup',
+    );
+    // The sample /state has no agent id or hostname: the agent's own host name fills in.
+    const node = { cluster_id: 'prod-eu', hostname: expect.any(String) };
+    const memory = () =>
+      agent!.lines.filter((l) => l.name === 'container.memory.usage' && l.container_id === CONTAINER);
+    // The first scrape may run before the first refresh: wait for a tagged one.
+    await agent.waitFor(
+      () => memory().some((l) => l.dimensions?.task_name === 'foo'),
+      'a tagged memory reading',
+    );
+    expect(memory().find((l) => l.dimensions?.task_name === 'foo')?.dimensions).toEqual({
+      ...node,
+      ...TASK_DIMENSIONS,
+    });
+
+    const statsd = new StatsD({
+      host: '127.0.0.1',
+      port: agent.udpPort,
+      errorHandler: (e) => {
+        throw e;
+      },
+    });
+    statsd.increment('app.requests', 3);
+    await agent.waitFor((lines) => lines.some((l) => l.name === 'app.requests'), 'the StatsD counter');
+    statsd.close(() => {});
+    // No container said who sent it: the node's dimensions.
+    const app = agent.lines.find((l) => l.name === 'app.requests');
+    expect(app?.dimensions).toEqual(node);
+
+    const events = agent.lines.filter((l) => l.event === 'task_state');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      state: 'running',
+      previous_state: '',
+      dimensions: { ...node, ...TASK_DIMENSIONS },
+    });
+    expect(requests).toContain('/state');
+  });
+});
