@@ -113,4 +113,57 @@ describe('Mesos metadata end to end (real CLI, local Mesos agent API, fixture cg
     });
     expect(requests).toContain('/state');
   });
+
+  it('keeps serving when the Mesos API fails: errors counted by reason on /metrics, metrics still flowing', async () => {
+    const failing = createServer((_req, res) => res.writeHead(500).end('boom'));
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    try {
+      const failingUrl = `http://127.0.0.1:${(failing.address() as AddressInfo).port}`;
+      agent = await startAgent([
+        '--metadata',
+        'mesos',
+        '--metadata-mesos-url',
+        failingUrl,
+        '--statsd-flush-interval',
+        '200ms',
+      ]);
+      await agent.waitFor(
+        () => agent!.logs.some((l) => l.msg === 'agent HTTP API listening'),
+        'the HTTP API to listen',
+      );
+      const address = agent.logs.find((l) => l.msg === 'agent HTTP API listening')?.address as {
+        port: number;
+      };
+      const base = `http://127.0.0.1:${address.port}`;
+      expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+      const errorsCounted = async () => {
+        const text = await (await fetch(`${base}/metrics`)).text();
+        const match = /corral_metadata_errors_total\{provider="mesos",reason="http_status"\} (\d+)/.exec(
+          text,
+        );
+        return Number(match?.[1] ?? 0);
+      };
+      await expect.poll(errorsCounted, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+      const statsd = new StatsD({
+        host: '127.0.0.1',
+        port: agent.udpPort,
+        errorHandler: (e) => {
+          throw e;
+        },
+      });
+      statsd.gauge('app.queue', 7);
+      await agent.waitFor(
+        (lines) => lines.some((l) => l.name === 'app.queue' && l.value === 7),
+        'the StatsD gauge',
+      );
+      statsd.close(() => {});
+      expect((await fetch(`${base}/v0/statsd/endpoints`)).status).toBe(404);
+      expect(
+        agent.logs.some((l) => l.msg === 'metadata refresh failed; keeping the last good metadata'),
+      ).toBe(true);
+    } finally {
+      failing.closeAllConnections();
+      await new Promise((resolve) => failing.close(resolve));
+    }
+  });
 });

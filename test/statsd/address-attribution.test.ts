@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StatsdEngine } from '../../agent/pipelines/statsd-engine.js';
-import { type StatsdSourceOptions, StatsdSource } from '../../agent/sources/statsd/source.js';
+import { StatsdSource, type StatsdSourceOptions } from '../../agent/sources/statsd/source.js';
 import type { Datapoint } from '../../lib/model/datapoint.js';
 import { engine, flush, seriesKey } from './helpers.js';
 import { capturedLogs, closeClient, hotShots, sendFrom, tcpSendFrom, waitFor } from './socket-helpers.js';
@@ -71,7 +71,11 @@ describe('attribution by sender address on the shared listeners (real sockets, h
       for (let i = 0; i < 5; i++) withField.increment('hits');
       for (let i = 0; i < 5; i++) withTag.increment('hits');
       await Promise.all([plain, withField, withTag].map(closeClient));
-      await sendFrom('127.0.0.2', udp, Array.from({ length: 10 }, () => 'hits:1|c|#env:test'));
+      await sendFrom(
+        '127.0.0.2',
+        udp,
+        Array.from({ length: 10 }, () => 'hits:1|c|#env:test'),
+      );
       // Unknown sender: 4 datagrams, 7 lines, one of which names its container itself.
       await sendFrom('127.0.0.3', udp, [
         'hits:1|c|#env:test',

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AddressAttribution, canonicalIp, formatIPv4 } from '../../agent/sources/statsd/address-attribution.js';
+import {
+  AddressAttribution,
+  canonicalIp,
+  formatIPv4,
+} from '../../agent/sources/statsd/address-attribution.js';
 import { StatsdLine } from '../../agent/sources/statsd/line-parser.js';
 import { hashRawKey, KeyHasher } from '../../agent/sources/statsd/raw-hash.js';
 import { Reject } from '../../agent/sources/statsd/reject-reason.js';
@@ -175,7 +179,11 @@ describe('the raw-key cache stays right with container_id tags', () => {
     for (const name of ['a', 'b', 'c']) send(e, `${name}:1|c|#container_id:noisy`, '', 'addr-ctr');
     send(e, 'c:1|c', '', 'addr-ctr');
     expect(e.aggregator.dropped).toEqual({ cardinality_total: 0, cardinality_container: 1 });
-    expect(flush(e).map(seriesKey).sort()).toEqual(['counter a{}@noisy', 'counter b{}@noisy', 'counter c{}@addr-ctr']);
+    expect(flush(e).map(seriesKey).sort()).toEqual([
+      'counter a{}@noisy',
+      'counter b{}@noisy',
+      'counter c{}@addr-ctr',
+    ]);
   });
 });
 

@@ -20,9 +20,11 @@ describe('StatsD self-metrics', () => {
     registerStatsdMetrics(registry, engine.stats, engine.aggregator, () => 7);
     engine.ingestPacket(Buffer.from('a:1|c\nb:x|c\nc:1|q\nd:1|c\ne:1|c\n'));
     engine.ingestPacket(Buffer.alloc(1001, 97));
+    engine.ingestPacket(Buffer.from('d:1|c\nd:2|c'), '', ''); // attribution on, no container
     const text = await registry.metrics();
-    expect(text).toContain('corral_statsd_packets_received_total 2');
-    expect(text).toContain('corral_statsd_lines_received_total 5');
+    expect(text).toContain('corral_statsd_packets_received_total 3');
+    expect(text).toContain('corral_statsd_lines_received_total 7');
+    expect(text).toContain('corral_statsd_lines_unattributed_total 2');
     expect(text).toContain('corral_statsd_lines_rejected_total{reason="not_a_number"} 1');
     expect(text).toContain('corral_statsd_lines_rejected_total{reason="unknown_type"} 1');
     expect(text).toContain('corral_statsd_lines_rejected_total{reason="packet_too_large"} 1');

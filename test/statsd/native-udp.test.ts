@@ -85,6 +85,11 @@ describe('native UDP receiver (recvmmsg addon)', () => {
     const port = listener.address.port;
     await expect(
       listenUdpNative({ host: '127.0.0.1', port }, { recvBufferSize: 0, maxPacketSize: 100 }, () => {}),
-    ).rejects.toThrow(/bind: Address (already )?in use/);
+    ).rejects.toThrow(
+      expect.objectContaining({
+        code: 'EADDRINUSE',
+        message: expect.stringMatching(/^bind: Address (already )?in use/),
+      }),
+    );
   });
 });

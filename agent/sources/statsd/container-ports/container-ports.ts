@@ -2,7 +2,12 @@ import type { Logger } from 'pino';
 import type { RateLimitedLog } from '../../../../lib/log/rate-limited.js';
 import { formatAddress } from '../listen-address.js';
 import { ReceiveArea } from '../native-udp-listener.js';
-import { openUdpListener, type PacketConsumer, type UdpReceiverChoice, usesNativeReceiver } from '../source.js';
+import {
+  openUdpListener,
+  type PacketConsumer,
+  type UdpReceiverChoice,
+  usesNativeReceiver,
+} from '../source.js';
 import type { UdpListener } from '../udp-listener.js';
 import { type ContainerEndpoint, readPortsState, writePortsState } from './state-file.js';
 
@@ -36,7 +41,7 @@ export class ContainerPortStats {
   closed = 0;
   /** Containers refused a port because every port of the range was taken (once per container). */
   exhausted = 0;
-  /** Binds that failed because another process holds the port (the next port is tried). */
+  /** Binds that failed because another process holds the port (the next port is tried; once per sync). */
   portInUse = 0;
   /** Binds that failed for another reason (once per container); the shared port serves it. */
   bindErrors = 0;
@@ -137,9 +142,11 @@ export class ContainerPorts {
       }
       for (const id of this.remembered.keys()) if (!wanted.has(id)) this.remembered.delete(id);
       for (const id of this.refused.keys()) if (!wanted.has(id)) this.refused.delete(id);
+      // Ports another process holds are probed once per sync, not once per new container.
+      const heldElsewhere = new Set<number>();
       for (const id of wanted) {
         if (id === '' || this.served.has(id)) continue;
-        if (await this.open(id)) changed = true;
+        if (await this.open(id, heldElsewhere)) changed = true;
       }
       if (changed) await this.save();
     });
@@ -184,17 +191,18 @@ export class ContainerPorts {
   }
 
   /** Gives a container a port; false when none could be had. */
-  private async open(containerId: string): Promise<boolean> {
+  private async open(containerId: string, heldElsewhere: Set<number>): Promise<boolean> {
     const remembered = this.remembered.get(containerId);
     if (remembered !== undefined) {
       this.remembered.delete(containerId);
       const result = await this.bind(containerId, remembered);
       if (result === 'opened') return true;
       if (result === 'error') return false;
+      heldElsewhere.add(remembered);
     }
     const { ports } = this.options;
     if (ports === 'ephemeral') return (await this.bind(containerId, 0)) === 'opened';
-    const taken = new Set<number>();
+    const taken = new Set<number>(heldElsewhere);
     for (const s of this.served.values()) taken.add(s.endpoint.port);
     for (const port of this.remembered.values()) taken.add(port);
     for (let port = ports.from; port <= ports.to; port++) {
@@ -202,6 +210,7 @@ export class ContainerPorts {
       const result = await this.bind(containerId, port);
       if (result === 'opened') return true;
       if (result === 'error') return false;
+      heldElsewhere.add(port);
     }
     this.refuse(containerId, 'exhausted', () =>
       this.options.log.warn(
