@@ -1,16 +1,16 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetadataError } from '../../../agent/metadata/provider.js';
 import { createKubeletProvider } from '../../../agent/metadata/providers/kubernetes/index.js';
+import { HAS_OPENSSL, selfSignedCertificate } from '../../helpers/self-signed-cert.js';
 import { EXPECTED, NODE_A7 } from './expected-snapshots.js';
 import { KubeletServer } from './kubelet-server.js';
 import { loadPod, podList } from './pod-fixtures.js';
 
 // A kubelet's serving certificate is usually self-signed: this is the same, made by openssl.
-const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
+const hasOpenssl = HAS_OPENSSL;
 
 let tempDir: string;
 let certificate: string;
@@ -21,34 +21,9 @@ let tokenFile: string;
 beforeAll(async () => {
   if (!hasOpenssl) return;
   tempDir = mkdtempSync(join(tmpdir(), 'corral-kubelet-tls-'));
-  const keyFile = join(tempDir, 'kubelet.key');
-  const certFile = join(tempDir, 'kubelet.crt');
-  const made = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=node-a7@1715677200',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:node-a7',
-    ],
-    { encoding: 'utf8' },
-  );
-  if (made.status !== 0) throw new Error(`openssl req failed: ${made.stderr}`);
-  certificate = readFileSync(certFile, 'utf8');
-  server = new KubeletServer({ key: readFileSync(keyFile, 'utf8'), cert: certificate });
+  const made = selfSignedCertificate('node-a7@1715677200', ['node-a7']);
+  certificate = made.cert;
+  server = new KubeletServer({ key: made.key, cert: certificate });
   server.json(200, podList(loadPod('crashloop-oom')));
   url = await server.start();
   tokenFile = join(tempDir, 'token');

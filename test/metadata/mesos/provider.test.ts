@@ -1,11 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestSettings } from '../../../agent/metadata/http-json.js';
 import { MetadataError, type MetadataSnapshot } from '../../../agent/metadata/provider.js';
 import { createMesosProvider } from '../../../agent/metadata/providers/mesos/index.js';
+import { HAS_OPENSSL, selfSignedCertificate } from '../../helpers/self-signed-cert.js';
 import {
   type AgentServer,
   closedPortUrl,
@@ -205,46 +202,13 @@ describe('Mesos provider against a local agent', () => {
   });
 });
 
-const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
+const hasOpenssl = HAS_OPENSSL;
 
 describe.skipIf(!hasOpenssl)('Mesos provider over TLS', () => {
-  let dir = '';
   let tls = { key: '', cert: '' };
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'corral-mesos-tls-'));
-    const generated = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=mesos-agent.test',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { encoding: 'utf8' },
-    );
-    if (generated.status !== 0) throw new Error(`openssl failed: ${generated.stderr}`);
-    tls = {
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-    };
-  });
-
-  afterAll(() => {
-    if (dir !== '') rmSync(dir, { recursive: true, force: true });
+    tls = selfSignedCertificate('mesos-agent.test');
   });
 
   it('reads the snapshot from an agent whose certificate the configured CA signed', async () => {
