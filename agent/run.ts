@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { CorralConfig } from '../lib/config/schema.js';
@@ -16,7 +17,8 @@ import type { ContainerChange } from './sources/cgroup/container-set.js';
 import { CgroupScraper } from './sources/cgroup/scraper.js';
 import { NodeScraper } from './sources/node/scraper.js';
 import { openFileLimit } from './sources/shared/kept-files.js';
-import { registerStatsdMetrics } from './sources/statsd/metrics.js';
+import { ContainerPorts } from './sources/statsd/container-ports/container-ports.js';
+import { registerContainerPortMetrics, registerStatsdMetrics } from './sources/statsd/metrics.js';
 import { rejectLogger, StatsdSource } from './sources/statsd/source.js';
 import { attachDimensions } from './transforms/dimensions/attach-dimensions.js';
 
@@ -38,13 +40,14 @@ function createSink(config: CorralConfig): DatapointSink {
   }
 }
 
-/** StatsD listeners -> aggregation -> flushes on wall-clock boundaries. */
+/** StatsD listeners (shared and per-container) -> aggregation -> flushes on wall-clock boundaries. */
 async function startStatsd(
   config: CorralConfig,
   registry: Registry,
   emit: (batch: Datapoint[]) => void,
   logger: Logger,
   log: RateLimitedLog,
+  metadata: RunningMetadata,
 ) {
   const s = config.statsd;
   const engine = new StatsdEngine(
@@ -64,8 +67,42 @@ async function startStatsd(
   const aggregator = engine.aggregator;
   aggregator.onDrop = (reason, name, containerId) =>
     log.warn(reason, { reason, name, containerId }, 'dropped StatsD line: series cap reached');
-  const source = new StatsdSource(s, engine, logger, log);
+  // Sender addresses name containers only when a provider reports container IPs.
+  const byAddress = s.attributeByAddress === 'on' && metadata.service.provider !== 'none';
+  const attribution = byAddress
+    ? {
+        containerForAddress: (ip: string) => metadata.registry.containerForAddress(ip),
+        addressGeneration: () => metadata.registry.generation,
+      }
+    : {};
+  const source = new StatsdSource({ ...s, ...attribution }, engine, logger, log);
   registerStatsdMetrics(registry, engine.stats, aggregator, () => source.kernelDrops);
+  const ports =
+    s.containerPorts === null
+      ? null
+      : new ContainerPorts({
+          host: s.containerPortsHost,
+          ports: s.containerPorts,
+          stateFile: join(config.agent.stateDir, 'statsd-ports.json'),
+          receiver: s.udpReceiver,
+          maxPacketSize: s.maxPacketSize,
+          recvBufferSize: s.containerPortsRecvBufferSize,
+          consumer: engine,
+          log,
+          logger,
+        });
+  if (ports !== null) {
+    registerContainerPortMetrics(registry, ports);
+    await ports.start();
+    // The containers a successful refresh lists: a failed one must not close every port.
+    metadata.onRefresh((ids) => {
+      ports
+        .sync(ids)
+        .catch((error: unknown) =>
+          log.error('statsd_ports_failed', { err: error }, 'per-container ports failed'),
+        );
+    });
+  }
   const ticker = new AlignedTicker(s.flushInterval, (boundary, length) =>
     emit(aggregator.flush(boundary, length)),
   );
@@ -73,9 +110,11 @@ async function startStatsd(
   ticker.start();
   return {
     source,
+    ports,
     async stop() {
       ticker.stop();
       await source.stop();
+      await ports?.close();
       // The interval in progress is flushed short: stamped now, rates over the time elapsed.
       const now = Date.now();
       emit(aggregator.flush(now, Math.max(1, now - ticker.intervalStart)));
@@ -113,6 +152,11 @@ function createScrapers(
   return scrapers;
 }
 
+/** The per-container endpoints for the HTTP API, or undefined when they are off. */
+function endpointsOf(ports: ContainerPorts | null) {
+  return ports === null ? undefined : () => ports.endpoints();
+}
+
 /** Starts the agent's sources, transforms and sinks as configured. */
 export async function runAgent(config: CorralConfig, logger: Logger): Promise<RunningAgent> {
   const registry = new Registry();
@@ -140,7 +184,7 @@ export async function runAgent(config: CorralConfig, logger: Logger): Promise<Ru
       ),
   });
   const statsd = config.agent.sources.includes('statsd')
-    ? await startStatsd(config, registry, emit, logger, log)
+    ? await startStatsd(config, registry, emit, logger, log, metadata)
     : null;
   const scrapes = scrapers.map(({ scraper, intervalMs }) => {
     logger.info({ source: scraper.name, intervalMs }, 'scraping');
@@ -150,7 +194,12 @@ export async function runAgent(config: CorralConfig, logger: Logger): Promise<Ru
   const http =
     config.agent.http === null
       ? null
-      : await startAgentHttp({ address: config.agent.http, registry, logger });
+      : await startAgentHttp({
+          address: config.agent.http,
+          registry,
+          logger,
+          statsdEndpoints: endpointsOf(statsd?.ports ?? null),
+        });
   if (http !== null) logger.info({ address: http.server.address() }, 'agent HTTP API listening');
   const running = metadata;
   return {

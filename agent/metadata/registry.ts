@@ -1,4 +1,5 @@
 import type { Dimensions } from '../../lib/model/dimensions.js';
+import { canonicalIp } from '../../lib/net/canonical-ip.js';
 import type { LabelFilter } from './labels.js';
 import type { ContainerMetadata, MetadataSnapshot } from './provider.js';
 
@@ -134,7 +135,9 @@ function indexByIp(
 ): Map<string, string> {
   const owners = new Map<string, string | null>();
   for (const [id, entry] of entries) {
-    for (const ip of entry.ips) {
+    for (const raw of entry.ips) {
+      // Keyed as the StatsD source asks: "::ffff:10.0.0.5" and "10.0.0.5" are one sender.
+      const ip = canonicalIp(raw);
       if (nodeAddresses.has(ip)) continue;
       owners.set(ip, owners.has(ip) && owners.get(ip) !== id ? null : id);
     }

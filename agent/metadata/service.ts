@@ -19,6 +19,8 @@ export interface MetadataServiceOptions {
   timeoutMs: number;
   /** Task state transitions, as they are found. */
   onEvents: (events: TaskEvent[]) => void;
+  /** After each successful refresh, with its snapshot (never after a failed one). */
+  onRefresh?: (snapshot: MetadataSnapshot) => void;
   log: RateLimitedLog;
   /** First retry after a failure; doubles up to the interval (or maxBackoffMs when larger). */
   minBackoffMs?: number;
@@ -148,6 +150,7 @@ export class MetadataService {
     this.stats.consecutiveFailures = 0;
     this.stats.lastSuccessMs = Date.now();
     registry.update(snapshot);
+    this.options.onRefresh?.(snapshot);
     this.options.tracker.beginRefresh();
     this.emit(snapshot.tasks);
     this.options.tracker.endRefresh();

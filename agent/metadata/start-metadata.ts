@@ -16,6 +16,8 @@ import { TaskTracker } from './task-tracker.js';
 export interface RunningMetadata {
   registry: ContainerRegistry;
   service: MetadataService;
+  /** Calls back after every successful refresh with the containers it listed. */
+  onRefresh(listener: (containerIds: readonly string[]) => void): void;
   /** A walk of the cgroup tree found containers started or stopped. */
   containersChanged(added: readonly DiscoveredContainer[]): void;
 }
@@ -47,6 +49,8 @@ export async function startMetadata(
   const name = m.provider === 'auto' ? await detectProvider(config, context.env) : m.provider;
   context.logger.info({ provider: name, configured: m.provider }, 'metadata provider');
   let service: MetadataService | undefined;
+  const refreshListeners: ((containerIds: readonly string[]) => void)[] = [];
+  let lastIds: readonly string[] | undefined;
   const provider = createProvider(name, config, {
     containers: context.containers,
     onSkipped: (reason) => service?.countSkipped(reason),
@@ -61,6 +65,11 @@ export async function startMetadata(
     intervalMs: m.interval,
     timeoutMs: m.timeout,
     onEvents: context.onEvents,
+    onRefresh: (snapshot) => {
+      const ids = snapshot.containers.map((c) => c.containerId);
+      lastIds = ids;
+      for (const listener of refreshListeners) listener(ids);
+    },
     log: context.log,
   });
   registerMetadataMetrics(context.metrics, service, registry);
@@ -69,6 +78,11 @@ export async function startMetadata(
   return {
     registry,
     service: running,
+    onRefresh(listener) {
+      refreshListeners.push(listener);
+      // A listener that comes after the first refresh starts from it, not from the next one.
+      if (lastIds !== undefined) listener(lastIds);
+    },
     containersChanged(added) {
       // The none provider reads the containers themselves; others learn of a new one by asking.
       if (name === 'none' || added.some((c) => !registry.has(c.id))) running.refreshSoon();

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { compilePatterns } from '../../agent/sources/cgroup/patterns.js';
+import { parseContainerPorts } from '../../agent/sources/statsd/container-ports/port-setting.js';
 import {
   duration,
   globList,
@@ -11,6 +12,7 @@ import {
   int,
   listOf,
   oneOf,
+  parsedText,
   path,
   patternList,
   percentiles,
@@ -273,6 +275,30 @@ const statsd = {
     default: 100_000,
     description:
       'Series tracked at once for a single container, so one noisy container cannot starve others.',
+  }),
+  containerPorts: setting(parsedText(parseContainerPorts, 'off|ephemeral|from-to'), {
+    default: 'off',
+    description:
+      "Per-container StatsD UDP ports: off, ephemeral (the kernel picks), or a range FROM-TO handed out lowest free first. Every line on a container's port is that container's; ports survive agent restarts (agent.stateDir) and are listed on GET /v0/statsd/endpoints.",
+  }),
+  containerPortsHost: setting(text({ allowEmpty: false, placeholder: 'host' }), {
+    default: '127.0.0.1',
+    description:
+      'Address the per-container ports bind to; it must be reachable from the containers (the node IP, the bridge gateway, or 0.0.0.0).',
+  }),
+  containerPortsRecvBufferSize: setting(size({ min: 0, max: '1GiB' }), {
+    default: '1MiB',
+    description: 'UDP receive buffer requested for each per-container port; 0 keeps the OS default.',
+  }),
+  attributeByAddress: setting(oneOf(['on', 'off']), {
+    default: 'on',
+    description:
+      "Attribute lines that name no container to the container whose IP sent them (IPs from the orchestrator's metadata; not with metadata none).",
+  }),
+  addressCacheTtl: setting(duration({ min: '100ms' }), {
+    default: '1s',
+    description:
+      "How long a sender address's container is reused before the metadata is asked again; a metadata change drops it at once.",
   }),
 };
 

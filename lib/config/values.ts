@@ -197,3 +197,14 @@ export function globList(): ValueType<string[]> {
     }),
   };
 }
+
+/** A value with its own text parser (which throws "expected ..."); strings only. */
+export function parsedText<T>(parse: (text: string) => T, placeholder: string): ValueType<T> {
+  return {
+    placeholder,
+    schema: fromParser((input) => {
+      if (typeof input !== 'string') return parse(String(input));
+      return parse(input);
+    }),
+  };
+}

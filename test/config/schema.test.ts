@@ -24,6 +24,11 @@ describe('configuration schema', () => {
         idleTtl: 300_000,
         maxSeries: 1_000_000,
         maxSeriesPerContainer: 100_000,
+        containerPorts: null,
+        containerPortsHost: '127.0.0.1',
+        containerPortsRecvBufferSize: 1024 * 1024,
+        attributeByAddress: 'on',
+        addressCacheTtl: 1000,
       },
       cgroup: {
         root: '',

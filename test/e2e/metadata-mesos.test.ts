@@ -166,4 +166,90 @@ describe('Mesos metadata end to end (real CLI, local Mesos agent API, fixture cg
       await new Promise((resolve) => failing.close(resolve));
     }
   });
+
+  it("gives the task's container its own StatsD port (HTTP and file), and tags app metrics like its cgroup metrics", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'corral-e2e-state-'));
+    try {
+      agent = await startAgent(
+        [
+          '--metadata',
+          'mesos',
+          '--metadata-mesos-url',
+          url,
+          '--cgroup-root',
+          root,
+          '--cgroup-interval',
+          '1s',
+          '--statsd-flush-interval',
+          '1s',
+          '--statsd-container-ports',
+          'ephemeral',
+          '--agent-state-dir',
+          stateDir,
+          '--node-proc-root',
+          join(FIXTURES, 'cgroup-files', 'proc'),
+        ],
+        'statsd,cgroup',
+      );
+      await agent.waitFor(
+        () => agent!.logs.some((l) => l.msg === 'agent HTTP API listening'),
+        'the HTTP API',
+      );
+      const address = agent.logs.find((l) => l.msg === 'agent HTTP API listening')?.address as {
+        port: number;
+      };
+      const endpoints = async () =>
+        (
+          (await (await fetch(`http://127.0.0.1:${address.port}/v0/statsd/endpoints`)).json()) as {
+            endpoints: { container_id: string; host: string; port: number }[];
+          }
+        ).endpoints;
+      await expect.poll(async () => (await endpoints()).length, { timeout: 10_000 }).toBe(1);
+      const [endpoint] = await endpoints();
+      expect(endpoint).toMatchObject({ container_id: CONTAINER, host: '127.0.0.1' });
+      // The same mapping in the state file, for launchers that read files.
+      const file = JSON.parse(readFileSync(join(stateDir, 'statsd-ports.json'), 'utf8'));
+      expect(file.endpoints).toEqual([{ containerId: CONTAINER, host: '127.0.0.1', port: endpoint!.port }]);
+
+      const own = new StatsD({
+        host: '127.0.0.1',
+        port: endpoint!.port,
+        errorHandler: (e) => {
+          throw e;
+        },
+      });
+      const shared = new StatsD({
+        host: '127.0.0.1',
+        port: agent.udpPort,
+        errorHandler: (e) => {
+          throw e;
+        },
+      });
+      own.increment('app.own_port', 2);
+      shared.increment('app.tagged', 5, { container_id: CONTAINER, route: '/cart' });
+      await agent.waitFor(
+        (lines) => lines.some((l) => l.name === 'app.own_port') && lines.some((l) => l.name === 'app.tagged'),
+        'both app counters',
+      );
+      own.close(() => {});
+      shared.close(() => {});
+      const full = { cluster_id: undefined, hostname: expect.any(String), ...TASK_DIMENSIONS };
+      delete full.cluster_id;
+      for (const name of ['app.own_port', 'app.tagged']) {
+        const line = agent.lines.find((l) => l.name === name);
+        expect(line?.container_id).toBe(CONTAINER);
+        expect(line?.dimensions).toEqual(full);
+      }
+      // The tag became the container: it is not a tag any more.
+      expect(agent.lines.find((l) => l.name === 'app.tagged')?.tags).toEqual({ route: '/cart' });
+      // And the container's cgroup metrics carry the very same dimensions.
+      await agent.waitFor(
+        (lines) =>
+          lines.some((l) => l.name === 'container.memory.usage' && l.dimensions?.task_name === 'foo'),
+        'a tagged memory reading',
+      );
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
 });

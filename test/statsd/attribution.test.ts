@@ -271,8 +271,22 @@ describe('address attribution cache', () => {
   it('holds at most maxAddresses; past it, new addresses are asked each time, old ones stay cached', () => {
     const { calls, resolve } = counting({});
     const cache = new AddressAttribution(resolve, { maxAddresses: 2 });
-    for (let round = 0; round < 3; round++) for (const ip of [1, 2, 3]) cache.forIPv4(ip);
-    expect(calls).toEqual(['0.0.0.1', '0.0.0.2', '0.0.0.3', '0.0.0.3', '0.0.0.3']);
+    for (let round = 0; round < 3; round++)
+      for (const ip of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) cache.forText(ip);
+    expect(calls).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.3', '10.0.0.3']);
+  });
+
+  it('IPv4 senders that share a direct-mapped slot evict each other, but are not asked again', () => {
+    const { calls, resolve } = counting({ '10.0.0.1': 'one' });
+    const cache = new AddressAttribution(resolve);
+    // 10.0.0.1 and 10.0.0.234 hash to the same slot: every lookup misses it, none the Map.
+    const [a, b] = [0x0a000001, 0x0a0000ea];
+    expect(Math.imul(a, 0x9e3779b1) >>> 24).toBe(Math.imul(b, 0x9e3779b1) >>> 24);
+    for (let i = 0; i < 5; i++) {
+      expect(cache.forIPv4(a)).toBe('one');
+      expect(cache.forIPv4(b)).toBe('');
+    }
+    expect(calls).toEqual(['10.0.0.1', '10.0.0.234']);
   });
 
   it('asks in canonical form', () => {

@@ -9,6 +9,7 @@ import {
   ContainerPorts,
   type ContainerPortsOptions,
   type PortRange,
+  parseContainerPorts,
 } from '../../agent/sources/statsd/container-ports/container-ports.js';
 import { registerContainerPortMetrics } from '../../agent/sources/statsd/metrics.js';
 import { engine, flush, seriesKey } from './helpers.js';
@@ -253,4 +254,22 @@ describe('per-container StatsD ports (real sockets)', () => {
     await p.sync(['c']);
     expect(p.size).toBe(0);
   });
+});
+
+describe('the container ports setting', () => {
+  it.each([
+    ['off', null],
+    ['ephemeral', 'ephemeral'],
+    ['8126-8999', { from: 8126, to: 8999 }],
+    ['9000-9000', { from: 9000, to: 9000 }],
+  ])('%s', (text, expected) => {
+    expect(parseContainerPorts(text)).toEqual(expected);
+  });
+
+  it.each([['0-10'], ['10-9'], ['1-65536'], ['8126'], ['8126-'], [' 1-2'], ['on']])(
+    '%s is refused',
+    (text) => {
+      expect(() => parseContainerPorts(text)).toThrow(/expected "off", "ephemeral" or a port range/);
+    },
+  );
 });

@@ -214,7 +214,7 @@ export class StatsdLine {
 
     while (!atEnd) {
       const fieldStart = fieldEnd + 1;
-      const firstTags = b[fieldStart] === HASH && this.tagsEnd === this.tagsStart;
+      const firstTags = fieldStart < limit && b[fieldStart] === HASH && this.tagsEnd === this.tagsStart;
       fieldEnd = firstTags ? this.tagFieldStop(b, fieldStart + 1, limit) : fieldStop(b, fieldStart, limit);
       atEnd = fieldEnd === limit || b[fieldEnd] === LF;
       const contentEnd = atEnd && fieldEnd > fieldStart && b[fieldEnd - 1] === CR ? fieldEnd - 1 : fieldEnd;

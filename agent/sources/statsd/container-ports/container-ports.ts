@@ -9,14 +9,11 @@ import {
   usesNativeReceiver,
 } from '../source.js';
 import type { UdpListener } from '../udp-listener.js';
+import type { PortRange } from './port-setting.js';
 import { type ContainerEndpoint, readPortsState, writePortsState } from './state-file.js';
 
+export { type PortRange, parseContainerPorts } from './port-setting.js';
 export type { ContainerEndpoint } from './state-file.js';
-
-export interface PortRange {
-  from: number;
-  to: number;
-}
 
 export interface ContainerPortsOptions {
   /** Address the per-container sockets bind to. */
