@@ -24,27 +24,8 @@ export class KeyHasher {
   }
 
   bytes(b: Uint8Array, start: number, end: number): this {
-    let h1 = this.h1;
-    let h2 = this.h2;
-    let word = 0;
-    let shift = 0;
-    for (let i = start; i < end; i++) {
-      word |= b[i]! << shift;
-      shift += 8;
-      if (shift === 32) {
-        h1 = Math.imul(h1 ^ word, PRIME_1);
-        h2 = Math.imul((h2 << 5) ^ (h2 >>> 27) ^ word, PRIME_2);
-        word = 0;
-        shift = 0;
-      }
-    }
-    if (shift !== 0) {
-      h1 = Math.imul(h1 ^ word, PRIME_1);
-      h2 = Math.imul((h2 << 5) ^ (h2 >>> 27) ^ word, PRIME_2);
-    }
-    this.h1 = h1;
-    this.h2 = h2;
-    return this;
+    // A gap at the end is no gap: one loop serves both.
+    return this.bytesAround(b, start, end, end, end);
   }
 
   /**
