@@ -23,6 +23,25 @@ const TASK_DIMENSIONS = {
   labels: { somekey: 'someval' },
 };
 
+/** hot-shots on loopback; a send error fails the test. */
+function statsdClient(port: number): StatsD {
+  return new StatsD({
+    host: '127.0.0.1',
+    port,
+    errorHandler: (e) => {
+      throw e;
+    },
+  });
+}
+
+/** The agent's HTTP API base URL, once it has logged where it listens. */
+async function httpBase(agent: AgentProcess): Promise<string> {
+  const listening = (l: Record<string, unknown>) => l.msg === 'agent HTTP API listening';
+  await agent.waitFor(() => agent.logs.some(listening), 'the HTTP API to listen');
+  const address = agent.logs.find(listening)?.address as { port: number };
+  return `http://127.0.0.1:${address.port}`;
+}
+
 describe('Mesos metadata end to end (real CLI, local Mesos agent API, fixture cgroup tree, hot-shots)', () => {
   let server: Server;
   let url = '';
@@ -90,13 +109,7 @@ describe('Mesos metadata end to end (real CLI, local Mesos agent API, fixture cg
       ...TASK_DIMENSIONS,
     });
 
-    const statsd = new StatsD({
-      host: '127.0.0.1',
-      port: agent.udpPort,
-      errorHandler: (e) => {
-        throw e;
-      },
-    });
+    const statsd = statsdClient(agent.udpPort);
     statsd.increment('app.requests', 3);
     await agent.waitFor((lines) => lines.some((l) => l.name === 'app.requests'), 'the StatsD counter');
     statsd.close(() => {});
@@ -127,14 +140,7 @@ describe('Mesos metadata end to end (real CLI, local Mesos agent API, fixture cg
         '--statsd-flush-interval',
         '200ms',
       ]);
-      await agent.waitFor(
-        () => agent!.logs.some((l) => l.msg === 'agent HTTP API listening'),
-        'the HTTP API to listen',
-      );
-      const address = agent.logs.find((l) => l.msg === 'agent HTTP API listening')?.address as {
-        port: number;
-      };
-      const base = `http://127.0.0.1:${address.port}`;
+      const base = await httpBase(agent);
       expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
       const errorsCounted = async () => {
         const text = await (await fetch(`${base}/metrics`)).text();
@@ -144,13 +150,7 @@ describe('Mesos metadata end to end (real CLI, local Mesos agent API, fixture cg
         return Number(match?.[1] ?? 0);
       };
       await expect.poll(errorsCounted, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
-      const statsd = new StatsD({
-        host: '127.0.0.1',
-        port: agent.udpPort,
-        errorHandler: (e) => {
-          throw e;
-        },
-      });
+      const statsd = statsdClient(agent.udpPort);
       statsd.gauge('app.queue', 7);
       await agent.waitFor(
         (lines) => lines.some((l) => l.name === 'app.queue' && l.value === 7),
@@ -191,16 +191,10 @@ describe('Mesos metadata end to end (real CLI, local Mesos agent API, fixture cg
         ],
         'statsd,cgroup',
       );
-      await agent.waitFor(
-        () => agent!.logs.some((l) => l.msg === 'agent HTTP API listening'),
-        'the HTTP API',
-      );
-      const address = agent.logs.find((l) => l.msg === 'agent HTTP API listening')?.address as {
-        port: number;
-      };
+      const base = await httpBase(agent);
       const endpoints = async () =>
         (
-          (await (await fetch(`http://127.0.0.1:${address.port}/v0/statsd/endpoints`)).json()) as {
+          (await (await fetch(`${base}/v0/statsd/endpoints`)).json()) as {
             endpoints: { container_id: string; host: string; port: number }[];
           }
         ).endpoints;
@@ -211,20 +205,8 @@ describe('Mesos metadata end to end (real CLI, local Mesos agent API, fixture cg
       const file = JSON.parse(readFileSync(join(stateDir, 'statsd-ports.json'), 'utf8'));
       expect(file.endpoints).toEqual([{ containerId: CONTAINER, host: '127.0.0.1', port: endpoint!.port }]);
 
-      const own = new StatsD({
-        host: '127.0.0.1',
-        port: endpoint!.port,
-        errorHandler: (e) => {
-          throw e;
-        },
-      });
-      const shared = new StatsD({
-        host: '127.0.0.1',
-        port: agent.udpPort,
-        errorHandler: (e) => {
-          throw e;
-        },
-      });
+      const own = statsdClient(endpoint!.port);
+      const shared = statsdClient(agent.udpPort);
       own.increment('app.own_port', 2);
       shared.increment('app.tagged', 5, { container_id: CONTAINER, route: '/cart' });
       await agent.waitFor(
