@@ -11,6 +11,7 @@ import { AlignedTicker } from './pipelines/aligned-ticker.js';
 import { type Scraper, startScrapeLoop } from './pipelines/scrape-loop.js';
 import { registerScrapeMetrics } from './pipelines/scrape-metrics.js';
 import { StatsdEngine } from './pipelines/statsd-engine.js';
+import { startKafkaSink } from './sinks/kafka/start-kafka-sink.js';
 import { NullSink } from './sinks/null/null-sink.js';
 import { StdoutSink } from './sinks/stdout/stdout-sink.js';
 import type { ContainerChange } from './sources/cgroup/container-set.js';
@@ -31,10 +32,17 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-function createSink(config: CorralConfig): DatapointSink {
+async function createSink(
+  config: CorralConfig,
+  registry: Registry,
+  logger: Logger,
+  log: RateLimitedLog,
+): Promise<DatapointSink> {
   switch (config.agent.sink) {
     case 'stdout':
       return new StdoutSink();
+    case 'kafka':
+      return startKafkaSink(config, registry, logger, log);
     case 'null':
       return new NullSink();
   }
@@ -160,9 +168,9 @@ function endpointsOf(ports: ContainerPorts | null) {
 /** Starts the agent's sources, transforms and sinks as configured. */
 export async function runAgent(config: CorralConfig, logger: Logger): Promise<RunningAgent> {
   const registry = new Registry();
-  const sink = createSink(config);
   // One rate limiter for the whole agent: a flood of one reason is summarized once.
   const log = new RateLimitedLog(logger);
+  const sink = await createSink(config, registry, logger, log);
   let metadata: RunningMetadata | undefined;
   const emit = (batch: Datapoint[]) => {
     if (batch.length === 0) return;

@@ -24,6 +24,7 @@ const SECTION_TITLES: Record<SectionName, string> = {
   log: 'Logging',
   agent: 'Agent',
   metadata: 'Orchestrator metadata',
+  kafka: 'Kafka sink',
   statsd: 'StatsD',
   cgroup: 'Container (cgroup)',
   node: 'Node',

@@ -64,10 +64,11 @@ const agent = {
     flag: 'sources',
     description: 'Metric sources the agent runs.',
   }),
-  sink: setting(oneOf(['stdout', 'null']), {
+  sink: setting(oneOf(['stdout', 'kafka', 'null']), {
     default: 'stdout',
     flag: 'sink',
-    description: 'Where the agent writes datapoints: JSON lines on stdout, or nowhere.',
+    description:
+      'Where the agent writes datapoints and task events: JSON lines on stdout, Avro to Kafka (kafka.*), or nowhere.',
   }),
   stateDir: setting(path({ allowEmpty: false }), {
     default: 'data/agent',
@@ -215,6 +216,52 @@ const node = {
   }),
 };
 
+const kafka = {
+  brokers: setting(globList(), {
+    default: ['127.0.0.1:9092'],
+    description: 'Kafka bootstrap brokers, host:port, comma-separated.',
+  }),
+  topicPrefix: setting(text({ allowEmpty: true }), {
+    default: 'corral.',
+    description: 'Prefix of the topics: <prefix>metrics, <prefix>events, <prefix>metadata (compacted).',
+  }),
+  compression: setting(oneOf(['gzip', 'none']), {
+    default: 'gzip',
+    description: 'Compression of produced batches.',
+  }),
+  requestTimeout: setting(duration({ min: '100ms' }), {
+    default: '30s',
+    description: 'Most time one produce request may take before the batch goes to the spool.',
+  }),
+  tls: setting(oneOf(['off', 'on']), {
+    default: 'off',
+    description: 'TLS to the brokers (on by itself when a CA or client certificate file is given).',
+  }),
+  tlsCaFile: optionalFile('PEM CA certificate of the brokers.'),
+  tlsCertFile: optionalFile('PEM client certificate (with tlsKeyFile).'),
+  tlsKeyFile: optionalFile('PEM client key.'),
+  saslMechanism: setting(oneOf(['none', 'plain', 'scram-sha-256', 'scram-sha-512']), {
+    default: 'none',
+    description: 'SASL authentication to the brokers.',
+  }),
+  saslUsername: setting(text({ allowEmpty: true }), { default: '', description: 'SASL user name.' }),
+  saslPasswordFile: optionalFile('File holding the SASL password.'),
+  spoolDir: setting(path({ allowEmpty: false }), {
+    default: 'data/agent/spool',
+    description:
+      'Where batches wait while Kafka is unreachable or slow; replayed in order, also after a restart.',
+  }),
+  spoolMaxBytes: setting(size({ min: 1024 * 1024, max: '1TiB' }), {
+    default: '1GiB',
+    description: 'Spool capacity; when full, the oldest segment is dropped (counted).',
+  }),
+  spoolFsync: setting(oneOf(['always', 'interval', 'never']), {
+    default: 'interval',
+    description:
+      'When spooled batches are forced to disk: every batch, every second, or when the OS decides.',
+  }),
+};
+
 const statsd = {
   udp: setting(hostPort(), {
     default: '127.0.0.1:8125',
@@ -306,7 +353,7 @@ const statsd = {
 const collector = {};
 
 /** Each section's settings, in declaration order (the order of --help and the reference table). */
-export const sections = { log, agent, metadata, statsd, cgroup, node, collector };
+export const sections = { log, agent, metadata, kafka, statsd, cgroup, node, collector };
 
 export type SectionName = keyof typeof sections;
 
@@ -320,6 +367,7 @@ export const configSchema = z.strictObject({
   log: z.strictObject(log).prefault({}),
   agent: z.strictObject(agent).prefault({}),
   metadata: z.strictObject(metadata).prefault({}),
+  kafka: z.strictObject(kafka).prefault({}),
   statsd: z.strictObject(statsd).prefault({}),
   cgroup: z.strictObject(cgroup).prefault({}),
   node: z.strictObject(node).prefault({}),
@@ -333,9 +381,9 @@ export type Command = 'agent' | 'collector' | 'start';
 
 /** Sections each subcommand takes flags for; a config file may still hold (validated) others. */
 export const commandSections: Readonly<Record<Command, readonly SectionName[]>> = {
-  agent: ['log', 'agent', 'metadata', 'statsd', 'cgroup', 'node'],
+  agent: ['log', 'agent', 'metadata', 'kafka', 'statsd', 'cgroup', 'node'],
   collector: ['log', 'collector'],
-  start: ['log', 'agent', 'metadata', 'statsd', 'cgroup', 'node', 'collector'],
+  start: ['log', 'agent', 'metadata', 'kafka', 'statsd', 'cgroup', 'node', 'collector'],
 };
 
 /** The configuration with every default, for tests and tools. */

@@ -5,10 +5,11 @@ import { configSchema, defaultConfig } from '../../lib/config/schema.js';
 describe('configuration schema', () => {
   it('parses an empty input to the documented defaults', () => {
     const config = defaultConfig();
-    expect({ ...config, agent: undefined, metadata: undefined }).toEqual({
+    expect({ ...config, agent: undefined, metadata: undefined, kafka: undefined }).toEqual({
       log: { level: 'info', format: 'auto' },
       agent: undefined,
       metadata: undefined,
+      kafka: undefined,
       statsd: {
         udp: { host: '127.0.0.1', port: 8125 },
         udpReceiver: 'auto',
@@ -46,6 +47,22 @@ describe('configuration schema', () => {
       sink: 'stdout',
       stateDir: 'data/agent',
       http: { host: '127.0.0.1', port: 61001 },
+    });
+    expect(config.kafka).toEqual({
+      brokers: ['127.0.0.1:9092'],
+      topicPrefix: 'corral.',
+      compression: 'gzip',
+      requestTimeout: 30_000,
+      tls: 'off',
+      tlsCaFile: '',
+      tlsCertFile: '',
+      tlsKeyFile: '',
+      saslMechanism: 'none',
+      saslUsername: '',
+      saslPasswordFile: '',
+      spoolDir: 'data/agent/spool',
+      spoolMaxBytes: 1024 ** 3,
+      spoolFsync: 'interval',
     });
     expect(config.metadata).toEqual({
       provider: 'auto',
@@ -97,7 +114,7 @@ describe('configuration schema', () => {
     ['statsd', 'percentiles', [], 'expected a non-empty comma-separated list of percentiles'],
     ['agent', 'sources', [], 'expected a non-empty comma-separated list of: statsd'],
     ['agent', 'sources', 'statsd,cgroups', 'expected a non-empty comma-separated list of: statsd'],
-    ['agent', 'sink', 'kafka', 'expected one of: stdout, null'],
+    ['agent', 'sink', 'file', 'expected one of: stdout, kafka, null'],
     ['log', 'level', 'INFO', 'expected one of: trace, debug, info, warn, error, fatal, silent'],
   ])('rejects %s.%s = %j', (section, key, value, message) => {
     const result = configSchema.safeParse({ [section]: { [key]: value } });
@@ -130,7 +147,7 @@ describe('configuration schema', () => {
     const sectionsOf = (command: 'agent' | 'collector' | 'start') => [
       ...new Set(settingsFor(command).map((s) => s.section)),
     ];
-    expect(sectionsOf('agent')).toEqual(['log', 'agent', 'metadata', 'statsd', 'cgroup', 'node']);
+    expect(sectionsOf('agent')).toEqual(['log', 'agent', 'metadata', 'kafka', 'statsd', 'cgroup', 'node']);
     expect(sectionsOf('collector')).toEqual(['log']);
     expect(settingsFor('start')).toEqual(settings);
   });

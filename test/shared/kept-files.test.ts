@@ -1,5 +1,15 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  accessSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,8 +20,15 @@ import {
   ReadFailure,
 } from '../../agent/sources/shared/kept-files.js';
 
-function openFds(): number {
-  return Number(execFileSync('sh', ['-c', `ls /proc/${process.pid}/fd | wc -l`]).toString());
+/** Descriptors of this process open on path (other tests' sockets come and go meanwhile). */
+function openFds(path: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false; // closed while listing
+    }
+  }).length;
 }
 
 describe('KeptFiles', () => {
@@ -27,16 +44,15 @@ describe('KeptFiles', () => {
     writeFileSync(join(dir, 'memory.current'), '100\n');
     const budget = new DescriptorBudget(10);
     const kept = new KeptFiles(budget);
-    const before = openFds();
     expect(kept.read(dir, 'memory.current')).toBe('100\n');
     writeFileSync(join(dir, 'memory.current'), '250000\n'); // same inode, new content
     expect(kept.read(dir, 'memory.current')).toBe('250000\n');
     expect(kept.size).toBe(1);
     expect(budget.used).toBe(1);
-    expect(openFds()).toBe(before + 1);
+    expect(openFds(join(dir, 'memory.current'))).toBe(1);
     kept.close();
     expect(budget.used).toBe(0);
-    expect(openFds()).toBe(before);
+    expect(openFds(join(dir, 'memory.current'))).toBe(0);
   });
 
   it('past the budget opens and closes on each read, and frees budget on close', () => {

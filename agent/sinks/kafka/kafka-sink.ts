@@ -1,0 +1,166 @@
+import type { RateLimitedLog } from '../../../lib/log/rate-limited.js';
+import type { Datapoint, DatapointSink } from '../../../lib/model/datapoint.js';
+import type { TaskEvent } from '../../../lib/model/dimensions.js';
+import type { OutgoingRecord } from './producer.js';
+import type { Spool } from './spool/spool.js';
+
+/** Turns what the agent emits into Kafka records (Avro values, partition keys, topics). */
+export interface RecordEncoder {
+  metrics(batch: readonly Datapoint[]): OutgoingRecord[];
+  events(events: readonly TaskEvent[]): OutgoingRecord[];
+}
+
+/** Sends records to Kafka as one unit; throws when Kafka did not take them all. */
+export interface RecordTransport {
+  send(records: readonly OutgoingRecord[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface KafkaSinkOptions {
+  /** Records per produce request when replaying. */
+  batchRecords?: number;
+  /** Bytes per produce request when replaying (values), roughly. */
+  batchBytes?: number;
+  /** Wait after a failed send, doubling up to retryMaxMs. */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+}
+
+/** Plain counters for the self-metrics. */
+export interface KafkaSinkStats {
+  /** Records Kafka acknowledged. */
+  sent: number;
+  /** Produce requests that failed (the records stay spooled and are sent again). */
+  sendFailures: number;
+  /** Produce latency of the last successful request, ms. */
+  lastSendMs: number;
+  /** Batches that could not be encoded (a bug, counted and logged; the rest goes on). */
+  encodeErrors: number;
+}
+
+/**
+ * The Kafka sink writes ahead: every encoded batch is appended to the on-disk spool first,
+ * and one drain loop sends the spool's oldest records to Kafka and acknowledges them once
+ * Kafka has. So records go out strictly in the order they were written, survive a Kafka
+ * outage (within the spool's capacity) and an agent crash (what was not acknowledged is
+ * sent again: at least once, the collector deduplicates), and a slow Kafka never holds up
+ * the sources: they only ever wait for a local append.
+ */
+export class KafkaSink implements DatapointSink {
+  readonly stats: KafkaSinkStats = { sent: 0, sendFailures: 0, lastSendMs: 0, encodeErrors: 0 };
+  private appending: Promise<void> = Promise.resolve();
+  private draining: Promise<void> | undefined;
+  private drainAgain = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private closed = false;
+  private readonly batchRecords: number;
+  private readonly batchBytes: number;
+
+  constructor(
+    private readonly spool: Spool,
+    private readonly encoder: RecordEncoder,
+    private readonly transport: RecordTransport,
+    private readonly log: RateLimitedLog,
+    private readonly options: KafkaSinkOptions = {},
+  ) {
+    this.batchRecords = options.batchRecords ?? 500;
+    this.batchBytes = options.batchBytes ?? 8 * 1024 * 1024;
+    // What a previous run left in the spool goes first.
+    if (spool.stats.records > 0) this.drain();
+  }
+
+  write(batch: readonly Datapoint[]): Promise<void> {
+    return this.append(() => this.encoder.metrics(batch));
+  }
+
+  writeEvents(events: readonly TaskEvent[]): Promise<void> {
+    return this.append(() => this.encoder.events(events));
+  }
+
+  /** Resolves once the spool is empty (everything acknowledged) or after timeoutMs. */
+  async flushed(timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (this.spool.stats.records > 0 && Date.now() < until) {
+      this.drain();
+      await (this.draining ?? new Promise((resolve) => setTimeout(resolve, 20)));
+    }
+    return this.spool.stats.records === 0;
+  }
+
+  /** Stops sending; what is not acknowledged stays in the spool for the next start. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    await this.appending;
+    await this.draining;
+    await this.spool.close();
+    await this.transport.disconnect();
+  }
+
+  private append(encode: () => OutgoingRecord[]): Promise<void> {
+    this.appending = this.appending.then(async () => {
+      let records: OutgoingRecord[];
+      try {
+        records = encode();
+      } catch (error) {
+        this.stats.encodeErrors++;
+        this.log.error('kafka_encode_failed', { err: error }, 'batch could not be encoded; dropped');
+        return;
+      }
+      for (const record of records) await this.spool.append(record);
+      this.drain();
+    });
+    return this.appending;
+  }
+
+  /** Starts the drain loop unless it runs; a running one is told to look again. */
+  private drain(): void {
+    if (this.closed || this.retryTimer !== undefined) return;
+    if (this.draining !== undefined) {
+      this.drainAgain = true;
+      return;
+    }
+    this.draining = this.drainLoop().finally(() => {
+      this.draining = undefined;
+      if (this.drainAgain && this.retryTimer === undefined) {
+        this.drainAgain = false;
+        this.drain();
+      }
+    });
+  }
+
+  private async drainLoop(): Promise<void> {
+    while (!this.closed) {
+      this.drainAgain = false;
+      const entries = await this.spool.peek(this.batchRecords, this.batchBytes);
+      if (entries.length === 0) return;
+      const started = performance.now();
+      try {
+        await this.transport.send(entries);
+      } catch (error) {
+        this.stats.sendFailures++;
+        this.failures++;
+        const delayMs = Math.min(
+          this.options.retryMaxMs ?? 30_000,
+          (this.options.retryMinMs ?? 200) * 2 ** (this.failures - 1),
+        );
+        this.log.warn(
+          'kafka_send_failed',
+          { err: error, retryInMs: delayMs, spooled: this.spool.stats.records },
+          'Kafka send failed; batches stay spooled',
+        );
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.drain();
+        }, delayMs);
+        this.retryTimer.unref();
+        return;
+      }
+      this.failures = 0;
+      this.stats.lastSendMs = performance.now() - started;
+      this.stats.sent += entries.length;
+      await this.spool.ack(entries.at(-1)!);
+    }
+  }
+}

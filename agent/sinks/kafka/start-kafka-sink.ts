@@ -1,0 +1,109 @@
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { CorralConfig } from '../../../lib/config/schema.js';
+import type { RateLimitedLog } from '../../../lib/log/rate-limited.js';
+import { AvroRecordEncoder } from './avro-encoder.js';
+import { KafkaSink } from './kafka-sink.js';
+import { AgentProducer } from './producer.js';
+import { Spool } from './spool/spool.js';
+
+/** Spool segments: small enough that dropping the oldest loses little, large enough to be few. */
+const SEGMENT_BYTES = 16 * 1024 * 1024;
+
+/** The Kafka sink as configured: its spool opened (a previous run's records replay first). */
+export async function startKafkaSink(
+  config: CorralConfig,
+  registry: Registry,
+  logger: Logger,
+  log: RateLimitedLog,
+): Promise<KafkaSink> {
+  const k = config.kafka;
+  const host = hostname();
+  const dropped = { full: 0, corrupt: 0 };
+  const spool = await Spool.open({
+    dir: k.spoolDir,
+    maxBytes: k.spoolMaxBytes,
+    segmentBytes: Math.min(SEGMENT_BYTES, Math.floor(k.spoolMaxBytes / 4)),
+    fsync: k.spoolFsync,
+    logger: logger.child({ component: 'spool' }),
+    onDrop: (reason, records) => {
+      dropped[reason] += records;
+      log.warn(`spool_drop_${reason}`, { reason, records }, 'spooled batches dropped');
+    },
+  });
+  const producer = new AgentProducer({
+    brokers: k.brokers,
+    clientId: `corral-agent-${host}`,
+    transactionalId: `corral-agent-${host}`,
+    compression: k.compression,
+    requestTimeoutMs: k.requestTimeout,
+    tls: { enabled: k.tls === 'on', caFile: k.tlsCaFile, certFile: k.tlsCertFile, keyFile: k.tlsKeyFile },
+    sasl: { mechanism: k.saslMechanism, username: k.saslUsername, passwordFile: k.saslPasswordFile },
+  });
+  const encoder = new AvroRecordEncoder({ topicPrefix: k.topicPrefix, agentId: host, hostname: host });
+  const sink = new KafkaSink(spool, encoder, producer, log);
+  registerKafkaSinkMetrics(registry, sink, spool, dropped);
+  logger.info({ brokers: k.brokers, spool: k.spoolDir, spooled: spool.stats.records }, 'Kafka sink');
+  return sink;
+}
+
+function registerKafkaSinkMetrics(
+  registry: Registry,
+  sink: KafkaSink,
+  spool: Spool,
+  dropped: Record<'full' | 'corrupt', number>,
+): void {
+  const counter = (name: string, help: string, value: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(value());
+      },
+    });
+  const gauge = (name: string, help: string, value: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(value());
+      },
+    });
+  counter('corral_kafka_records_sent_total', 'Records Kafka acknowledged.', () => sink.stats.sent);
+  counter(
+    'corral_kafka_send_failures_total',
+    'Produce requests that failed (their records stay spooled).',
+    () => sink.stats.sendFailures,
+  );
+  gauge(
+    'corral_kafka_produce_latency_seconds',
+    'Latency of the last successful produce request.',
+    () => sink.stats.lastSendMs / 1000,
+  );
+  counter(
+    'corral_kafka_encode_errors_total',
+    'Batches that could not be encoded.',
+    () => sink.stats.encodeErrors,
+  );
+  gauge('corral_spool_bytes', 'Bytes of the spool segment files on disk.', () => spool.stats.bytes);
+  gauge(
+    'corral_spool_records',
+    'Records spooled and not yet acknowledged by Kafka.',
+    () => spool.stats.records,
+  );
+  new Counter({
+    name: 'corral_spool_dropped_records_total',
+    help: 'Spooled records lost: full (the oldest segment made room) or corrupt (unreadable on disk).',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ reason: 'full' }, dropped.full);
+      this.inc({ reason: 'corrupt' }, dropped.corrupt);
+    },
+  });
+}

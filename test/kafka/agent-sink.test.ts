@@ -1,0 +1,193 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StatsD } from 'hot-shots';
+import { type Consumer, Kafka, logLevel } from 'kafkajs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Datapoint } from '../../lib/model/datapoint.js';
+import { metricBatchFromRecord } from '../../lib/wire/datapoint-codec.js';
+import { singleObjectCodec } from '../../lib/wire/single-object.js';
+import { type AgentProcess, startAgent } from '../helpers/agent-process.js';
+import { type KafkaBroker, startKafkaBroker } from '../helpers/kafka-broker/index.js';
+
+const decoder = singleObjectCodec('MetricBatch').decoder;
+
+interface Received {
+  key: string;
+  batchId: string;
+  datapoints: Datapoint[];
+}
+
+describe('agent -> Kafka (real CLI, librdkafka mock broker, kafkajs consumer decoding Avro)', () => {
+  let broker: KafkaBroker;
+  let spoolDir = '';
+  let agent: AgentProcess | undefined;
+  let consumer: Consumer | undefined;
+  const received: Received[] = [];
+  const prefix = `t${process.pid}-${Date.now()}.`;
+
+  beforeEach(async () => {
+    broker = await startKafkaBroker();
+    await broker.createTopic(`${prefix}metrics`, 2, 1);
+    await broker.createTopic(`${prefix}events`, 1, 1);
+    spoolDir = mkdtempSync(join(tmpdir(), 'corral-spool-e2e-'));
+    await consume(`g-${prefix}`);
+  });
+
+  /** (Re)starts the test's consumer in a fresh group from the beginning of the metrics topic. */
+  async function consume(groupId: string): Promise<void> {
+    await consumer?.disconnect();
+    received.length = 0;
+    const kafka = new Kafka({
+      clientId: 'corral-test',
+      brokers: broker.bootstrap,
+      logLevel: logLevel.NOTHING,
+    });
+    // read_uncommitted: the mock writes no transaction markers, so a transaction a killed agent
+    // left open would hold a read_committed consumer until the mock times it out.
+    consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, readUncommitted: true });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [`${prefix}metrics`], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const batch = metricBatchFromRecord(decoder.decode(message.value!));
+        received.push({
+          key: message.key?.toString() ?? '',
+          batchId: batch.batchId,
+          datapoints: batch.datapoints,
+        });
+      },
+    });
+  }
+
+  afterEach(async () => {
+    await agent?.stop();
+    agent = undefined;
+    await consumer?.disconnect();
+    await broker.stop();
+    rmSync(spoolDir, { recursive: true, force: true });
+  });
+
+  const start = () =>
+    startAgent([
+      '--sink',
+      'kafka',
+      '--kafka-brokers',
+      broker.bootstrap.join(','),
+      '--kafka-topic-prefix',
+      prefix,
+      '--kafka-spool-dir',
+      spoolDir,
+      '--kafka-request-timeout',
+      '2s',
+      '--statsd-flush-interval',
+      '200ms',
+    ]);
+
+  const total = (name: string) =>
+    received
+      .flatMap((r) => r.datapoints)
+      .filter((p) => p.name === name)
+      .reduce((sum, p) => sum + p.value, 0);
+
+  it('delivers the flushed datapoints as Avro, field for field', async () => {
+    agent = await start();
+    const statsd = new StatsD({
+      host: '127.0.0.1',
+      port: agent.udpPort,
+      errorHandler: (e) => {
+        throw e;
+      },
+    });
+    statsd.increment('orders', 5, { region: 'eu' });
+    statsd.timing('checkout', 42, { region: 'eu' });
+    await expect.poll(() => total('orders'), { timeout: 20_000 }).toBe(5);
+    statsd.close(() => {});
+    const orders = received.flatMap((r) => r.datapoints).find((p) => p.name === 'orders');
+    expect(orders).toMatchObject({ kind: 'counter', value: 5, tags: { region: 'eu' } });
+    expect(orders?.dimensions).toMatchObject({ hostname: expect.any(String) });
+    await expect
+      .poll(() => received.flatMap((r) => r.datapoints).some((p) => p.name === 'checkout'), {
+        timeout: 20_000,
+      })
+      .toBe(true);
+    const checkout = received.flatMap((r) => r.datapoints).find((p) => p.name === 'checkout');
+    expect(checkout?.timer).toMatchObject({
+      count: 1,
+      sum: 42,
+      min: 42,
+      max: 42,
+      percentiles: { '50': 42, '99': 42 },
+    });
+    // Each batch is sent once: batch ids are unique.
+    expect(new Set(received.map((r) => r.batchId)).size).toBe(received.length);
+  });
+
+  it('spools while the broker is down and delivers everything, exactly once, when it is back', async () => {
+    agent = await start();
+    const statsd = new StatsD({
+      host: '127.0.0.1',
+      port: agent.udpPort,
+      errorHandler: (e) => {
+        throw e;
+      },
+    });
+    statsd.increment('before', 1);
+    await expect.poll(() => total('before'), { timeout: 20_000 }).toBe(1);
+    await broker.down(1);
+    for (let i = 0; i < 20; i++) statsd.increment('during', 1);
+    // The agent tries, fails and spools: wait for it to say so.
+    await agent.waitFor(
+      () => agent!.logs.some((l) => l.msg === 'Kafka send failed; batches stay spooled'),
+      'a failed send',
+      20_000,
+    );
+    for (let i = 0; i < 20; i++) statsd.increment('during', 1);
+    await broker.up(1);
+    await expect.poll(() => total('during'), { timeout: 30_000 }).toBe(40);
+    statsd.close(() => {});
+    expect(total('before')).toBe(1);
+    expect(new Set(received.map((r) => r.batchId)).size).toBe(received.length);
+  });
+
+  it('replays its spool after being killed with SIGKILL while Kafka was down', {
+    timeout: 90_000,
+  }, async () => {
+    agent = await start();
+    const statsd = new StatsD({
+      host: '127.0.0.1',
+      port: agent.udpPort,
+      errorHandler: (e) => {
+        throw e;
+      },
+    });
+    statsd.increment('warmup', 1);
+    await expect.poll(() => total('warmup'), { timeout: 20_000 }).toBe(1);
+    await broker.down(1);
+    for (let i = 0; i < 30; i++) statsd.increment('spooled', 1);
+    await agent.waitFor(
+      () => agent!.logs.some((l) => l.msg === 'Kafka send failed; batches stay spooled'),
+      'a failed send',
+      20_000,
+    );
+    // Let the flushed 30 reach the spool (a flush every 200 ms), then kill without any shutdown.
+    await agent.waitFor(
+      () => agent!.logs.filter((l) => l.msg === 'Kafka send failed; batches stay spooled').length >= 2,
+      'a second failed send',
+      20_000,
+    );
+    statsd.close(() => {});
+    const exited = new Promise((resolve) => agent!.child.once('exit', resolve));
+    agent.child.kill('SIGKILL');
+    await exited;
+    agent = undefined;
+    await broker.up(1);
+    // A consumer that sat through the outage backs off for up to ~30 s: read with a fresh one.
+    await consume(`g-${prefix}-after`);
+    agent = await start();
+    await expect.poll(() => total('spooled'), { timeout: 30_000 }).toBe(30);
+    expect(total('warmup')).toBe(1);
+    const restarted = agent.logs.find((l) => l.msg === 'Kafka sink');
+    expect(Number(restarted?.spooled)).toBeGreaterThan(0);
+  });
+});
