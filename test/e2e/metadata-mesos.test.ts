@@ -3,9 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StatsD } from 'hot-shots';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentProcess, REPO_ROOT, startAgent } from '../helpers/agent-process.js';
+import { statsdClient } from '../helpers/statsd-client.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
 const STATE = readFileSync(join(FIXTURES, 'metadata', 'mesos', 'agent-state.json'), 'utf8');
@@ -22,17 +22,6 @@ const TASK_DIMENSIONS = {
   container_id: CONTAINER,
   labels: { somekey: 'someval' },
 };
-
-/** hot-shots on loopback; a send error fails the test. */
-function statsdClient(port: number): StatsD {
-  return new StatsD({
-    host: '127.0.0.1',
-    port,
-    errorHandler: (e) => {
-      throw e;
-    },
-  });
-}
 
 /** The agent's HTTP API base URL, once it has logged where it listens. */
 async function httpBase(agent: AgentProcess): Promise<string> {

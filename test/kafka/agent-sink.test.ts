@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StatsD } from 'hot-shots';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Datapoint } from '../../lib/model/datapoint.js';
@@ -9,6 +8,7 @@ import { metricBatchFromRecord } from '../../lib/wire/datapoint-codec.js';
 import { singleObjectCodec } from '../../lib/wire/single-object.js';
 import { type AgentProcess, startAgent } from '../helpers/agent-process.js';
 import { type KafkaBroker, startKafkaBroker } from '../helpers/kafka-broker/index.js';
+import { statsdClient } from '../helpers/statsd-client.js';
 
 const decoder = singleObjectCodec('MetricBatch').decoder;
 
@@ -84,6 +84,14 @@ describe('agent -> Kafka (real CLI, librdkafka mock broker, kafkajs consumer dec
       '200ms',
     ]);
 
+  /** Waits until the agent has logged at least n failed sends (it spools and retries). */
+  const failedSends = (n: number) =>
+    agent!.waitFor(
+      () => agent!.logs.filter((l) => l.msg === 'Kafka send failed; batches stay spooled').length >= n,
+      `${n} failed send(s)`,
+      20_000,
+    );
+
   const total = (name: string) =>
     received
       .flatMap((r) => r.datapoints)
@@ -92,13 +100,7 @@ describe('agent -> Kafka (real CLI, librdkafka mock broker, kafkajs consumer dec
 
   it('delivers the flushed datapoints as Avro, field for field', async () => {
     agent = await start();
-    const statsd = new StatsD({
-      host: '127.0.0.1',
-      port: agent.udpPort,
-      errorHandler: (e) => {
-        throw e;
-      },
-    });
+    const statsd = statsdClient(agent.udpPort);
     statsd.increment('orders', 5, { region: 'eu' });
     statsd.timing('checkout', 42, { region: 'eu' });
     await expect.poll(() => total('orders'), { timeout: 20_000 }).toBe(5);
@@ -125,23 +127,13 @@ describe('agent -> Kafka (real CLI, librdkafka mock broker, kafkajs consumer dec
 
   it('spools while the broker is down and delivers everything, exactly once, when it is back', async () => {
     agent = await start();
-    const statsd = new StatsD({
-      host: '127.0.0.1',
-      port: agent.udpPort,
-      errorHandler: (e) => {
-        throw e;
-      },
-    });
+    const statsd = statsdClient(agent.udpPort);
     statsd.increment('before', 1);
     await expect.poll(() => total('before'), { timeout: 20_000 }).toBe(1);
     await broker.down(1);
     for (let i = 0; i < 20; i++) statsd.increment('during', 1);
     // The agent tries, fails and spools: wait for it to say so.
-    await agent.waitFor(
-      () => agent!.logs.some((l) => l.msg === 'Kafka send failed; batches stay spooled'),
-      'a failed send',
-      20_000,
-    );
+    await failedSends(1);
     for (let i = 0; i < 20; i++) statsd.increment('during', 1);
     await broker.up(1);
     await expect.poll(() => total('during'), { timeout: 30_000 }).toBe(40);
@@ -154,28 +146,14 @@ describe('agent -> Kafka (real CLI, librdkafka mock broker, kafkajs consumer dec
     timeout: 90_000,
   }, async () => {
     agent = await start();
-    const statsd = new StatsD({
-      host: '127.0.0.1',
-      port: agent.udpPort,
-      errorHandler: (e) => {
-        throw e;
-      },
-    });
+    const statsd = statsdClient(agent.udpPort);
     statsd.increment('warmup', 1);
     await expect.poll(() => total('warmup'), { timeout: 20_000 }).toBe(1);
     await broker.down(1);
     for (let i = 0; i < 30; i++) statsd.increment('spooled', 1);
-    await agent.waitFor(
-      () => agent!.logs.some((l) => l.msg === 'Kafka send failed; batches stay spooled'),
-      'a failed send',
-      20_000,
-    );
+    await failedSends(1);
     // Let the flushed 30 reach the spool (a flush every 200 ms), then kill without any shutdown.
-    await agent.waitFor(
-      () => agent!.logs.filter((l) => l.msg === 'Kafka send failed; batches stay spooled').length >= 2,
-      'a second failed send',
-      20_000,
-    );
+    await failedSends(2);
     statsd.close(() => {});
     const exited = new Promise((resolve) => agent!.child.once('exit', resolve));
     agent.child.kill('SIGKILL');

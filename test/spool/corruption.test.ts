@@ -1,18 +1,17 @@
 import { closeSync, openSync, readFileSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Spool, SpoolEntry } from '../../agent/sinks/kafka/spool/spool.js';
+import { describe, expect, it } from 'vitest';
+import type { SpoolEntry } from '../../agent/sinks/kafka/spool/spool.js';
 import {
   appendAll,
   drain,
   frameBytes,
+  idOf,
   ids,
-  makeTempDir,
-  openSpool,
   peekAll,
   range,
-  removeDir,
   segmentFiles,
+  useSpoolDir,
 } from './helpers.js';
 
 const FRAME = frameBytes();
@@ -33,33 +32,20 @@ function flipBit(path: string, position: number): void {
 }
 
 function entryWithId(entries: readonly SpoolEntry[], id: number): SpoolEntry {
-  return entries.find((entry) => entry.value.readUInt32BE(0) === id)!;
+  return entries.find((entry) => idOf(entry) === id)!;
 }
 
 describe('Spool damage', () => {
-  let dir = '';
-  const spools: Spool[] = [];
-  beforeEach(() => {
-    dir = makeTempDir();
-  });
-  afterEach(async () => {
-    for (const spool of spools.splice(0)) await spool.close();
-    removeDir(dir);
-  });
-
-  async function open(options: Parameters<typeof openSpool>[1] = {}) {
-    const opened = await openSpool(dir, options);
-    spools.push(opened.spool);
-    return opened;
-  }
+  const fixture = useSpoolDir();
+  const open = fixture.open;
 
   describe('torn write (a crash mid-append)', () => {
     it('replays everything before a record cut short in its payload and counts it corrupt', async () => {
       const { spool } = await open({ segmentBytes: 1 << 20 });
       await appendAll(spool, 0, 5);
       await spool.close();
-      const [segment] = segmentFiles(dir);
-      const path = join(dir, segment!);
+      const [segment] = segmentFiles(fixture.dir);
+      const path = join(fixture.dir, segment!);
       truncateSync(path, 5 * FRAME - 50);
 
       const reopened = await open({ segmentBytes: 1 << 20 });
@@ -79,7 +65,7 @@ describe('Spool damage', () => {
     it('handles a record cut inside its header, without a close', async () => {
       const crashed = await open({ segmentBytes: 1 << 20 });
       await appendAll(crashed.spool, 0, 3);
-      const path = join(dir, segmentFiles(dir)[0]!);
+      const path = join(fixture.dir, segmentFiles(fixture.dir)[0]!);
       // The crashed spool's writes are in the page cache; cutting the file is the crash.
       truncateSync(path, 2 * FRAME + 4);
 
@@ -92,7 +78,7 @@ describe('Spool damage', () => {
       const { spool } = await open({ segmentBytes: 1 << 20 });
       await appendAll(spool, 0, 3);
       await spool.close();
-      const path = join(dir, segmentFiles(dir)[0]!);
+      const path = join(fixture.dir, segmentFiles(fixture.dir)[0]!);
       writeFileSync(path, Buffer.alloc(4096), { flag: 'a' });
 
       const reopened = await open({ segmentBytes: 1 << 20 });
@@ -108,9 +94,9 @@ describe('Spool damage', () => {
     async function spoolOfThreeSegments() {
       const opened = await open(options);
       await appendAll(opened.spool, 0, 15);
-      expect(segmentFiles(dir)).toHaveLength(3);
+      expect(segmentFiles(fixture.dir)).toHaveLength(3);
       const entries = await peekAll(opened.spool);
-      return { ...opened, entries, middle: join(dir, segmentFiles(dir)[1]!) };
+      return { ...opened, entries, middle: join(fixture.dir, segmentFiles(fixture.dir)[1]!) };
     }
 
     it('replays what precedes a flipped bit, skips the rest of that segment and replays the next', async () => {
@@ -158,7 +144,7 @@ describe('Spool damage', () => {
 
     it('keeps appending replayable records after damage in the segment being written', async () => {
       const { spool, entries, drops } = await spoolOfThreeSegments();
-      const newest = join(dir, segmentFiles(dir)[2]!);
+      const newest = join(fixture.dir, segmentFiles(fixture.dir)[2]!);
       flipBit(newest, entryWithId(entries, 12).position.offset + 12);
 
       expect(ids(await peekAll(spool))).toEqual(range(0, 12));
@@ -180,7 +166,7 @@ describe('Spool damage', () => {
 
     it('replays from the oldest segment when the cursor is garbage, and says so', async () => {
       await spoolWithCursor();
-      writeFileSync(join(dir, 'cursor'), 'garbage that is not a cursor');
+      writeFileSync(join(fixture.dir, 'cursor'), 'garbage that is not a cursor');
 
       const reopened = await open({ segmentBytes: 10 * FRAME });
       expect(ids(await peekAll(reopened.spool))).toEqual(range(10, 20));
@@ -198,7 +184,7 @@ describe('Spool damage', () => {
 
     it('replays from the oldest segment when the cursor is empty or has a flipped bit', async () => {
       await spoolWithCursor();
-      const cursor = join(dir, 'cursor');
+      const cursor = join(fixture.dir, 'cursor');
       const good = readFileSync(cursor);
       flipBit(cursor, 14);
       const flipped = await open({ segmentBytes: 10 * FRAME });

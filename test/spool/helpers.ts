@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { encodeFrame } from '../../agent/sinks/kafka/spool/frame.js';
 import {
   Spool,
@@ -100,4 +101,39 @@ export async function openSpool(
     ...options,
   });
   return { spool, drops, warnings };
+}
+
+/**
+ * A temporary spool directory per test, and openSpool on it with every spool it opened closed
+ * after the test (also those a test "crashed", so their handles don't leak into the next).
+ * Call inside a describe: it registers the beforeEach/afterEach hooks.
+ */
+export function useSpoolDir(): {
+  readonly dir: string;
+  open(options?: Partial<SpoolOptions>): ReturnType<typeof openSpool>;
+  /** Closes a spool opened otherwise after the test, in the order tracked. */
+  track(spool: Spool): void;
+} {
+  let dir = '';
+  const opened: Spool[] = [];
+  beforeEach(() => {
+    dir = makeTempDir();
+  });
+  afterEach(async () => {
+    for (const spool of opened.splice(0)) await spool.close();
+    removeDir(dir);
+  });
+  return {
+    get dir() {
+      return dir;
+    },
+    async open(options = {}) {
+      const result = await openSpool(dir, options);
+      opened.push(result.spool);
+      return result;
+    },
+    track(spool) {
+      opened.push(spool);
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Spool } from '../../agent/sinks/kafka/spool/spool.js';
 import {
   appendAll,
@@ -9,31 +9,16 @@ import {
   frameBytes,
   ids,
   makeRecord,
-  makeTempDir,
   openSpool,
   peekAll,
   range,
-  removeDir,
   segmentFiles,
+  useSpoolDir,
 } from './helpers.js';
 
 describe('Spool', () => {
-  let dir = '';
-  const open: Spool[] = [];
-  beforeEach(() => {
-    dir = makeTempDir();
-  });
-  afterEach(async () => {
-    // Spools a test "crashed" are closed here only so their file handles don't leak into later tests.
-    for (const spool of open.splice(0)) await spool.close();
-    removeDir(dir);
-  });
-
-  async function openTracked(options: Parameters<typeof openSpool>[1] = {}) {
-    const opened = await openSpool(dir, options);
-    open.push(opened.spool);
-    return opened;
-  }
+  const fixture = useSpoolDir();
+  const openTracked = fixture.open;
 
   it('returns [] from an empty spool', async () => {
     const { spool } = await openTracked();
@@ -44,7 +29,7 @@ describe('Spool', () => {
   it('replays in append order across several segment rolls, then deletes the delivered segments', async () => {
     const { spool } = await openTracked({ segmentBytes: 4096 });
     await appendAll(spool, 0, 100);
-    expect(segmentFiles(dir).length).toBeGreaterThanOrEqual(6);
+    expect(segmentFiles(fixture.dir).length).toBeGreaterThanOrEqual(6);
     expect(spool.stats).toMatchObject({ records: 100, appended: 100, bytes: 100 * frameBytes() });
 
     const delivered = await drain(spool, 7);
@@ -55,7 +40,7 @@ describe('Spool', () => {
     }
     expect(spool.stats).toMatchObject({ records: 0, acked: 100, pendingBytes: 0 });
     // Only the segment still being appended to remains.
-    expect(segmentFiles(dir)).toHaveLength(1);
+    expect(segmentFiles(fixture.dir)).toHaveLength(1);
     expect(await spool.peek(10)).toEqual([]);
   });
 
@@ -149,7 +134,7 @@ describe('Spool', () => {
     });
 
     it('resumes at the cursor after a crash (the spool dropped without close)', async () => {
-      const crashed = await openSpool(dir, { segmentBytes: 2048 });
+      const crashed = await openSpool(fixture.dir, { segmentBytes: 2048 });
       await appendAll(crashed.spool, 0, 50);
       await crashed.spool.ack((await crashed.spool.peek(23))[22]!);
       // No close(): as if the process died here. Its files stay as they are.
@@ -157,7 +142,7 @@ describe('Spool', () => {
       expect(ids(await peekAll(reopened))).toEqual(range(23, 50));
       await appendAll(reopened, 50, 55);
       expect(ids(await drain(reopened))).toEqual(range(23, 55));
-      open.push(crashed.spool);
+      fixture.track(crashed.spool);
     });
 
     it('replays appended but unacknowledged records again (at least once)', async () => {
@@ -180,16 +165,16 @@ describe('Spool', () => {
     it('deletes segments the cursor has passed that a crash left behind', async () => {
       const { spool } = await openTracked({ segmentBytes: 2048 });
       await appendAll(spool, 0, 30);
-      const [oldest] = segmentFiles(dir);
-      const oldestSegment = readFileSync(join(dir, oldest!));
+      const [oldest] = segmentFiles(fixture.dir);
+      const oldestSegment = readFileSync(join(fixture.dir, oldest!));
       await spool.ack((await spool.peek(25))[24]!);
       await spool.close();
       // As if the process had died after writing the cursor but before unlinking the segment.
-      writeFileSync(join(dir, oldest!), oldestSegment);
+      writeFileSync(join(fixture.dir, oldest!), oldestSegment);
 
       const { spool: reopened } = await openTracked({ segmentBytes: 2048 });
       expect(ids(await peekAll(reopened))).toEqual(range(25, 30));
-      expect(segmentFiles(dir)).not.toContain(oldest);
+      expect(segmentFiles(fixture.dir)).not.toContain(oldest);
     });
 
     it('numbers new segments past every old one, so none is mistaken for acknowledged', async () => {
@@ -199,7 +184,7 @@ describe('Spool', () => {
       await spool.close();
       // This open deletes the last, fully acknowledged segment: only the cursor remembers its number.
       await (await openTracked({ segmentBytes: 1024 })).spool.close();
-      expect(segmentFiles(dir)).toEqual([]);
+      expect(segmentFiles(fixture.dir)).toEqual([]);
       const { spool: reopened } = await openTracked({ segmentBytes: 1024 });
       await appendAll(reopened, 20, 25);
       await reopened.close();
@@ -208,24 +193,24 @@ describe('Spool', () => {
     });
 
     it('removes empty segments and a stale temporary cursor, and leaves other files alone', async () => {
-      writeFileSync(join(dir, '0000000000000007.seg'), '');
-      writeFileSync(join(dir, 'cursor.tmp'), 'half-written');
-      writeFileSync(join(dir, 'notes.txt'), 'not ours');
+      writeFileSync(join(fixture.dir, '0000000000000007.seg'), '');
+      writeFileSync(join(fixture.dir, 'cursor.tmp'), 'half-written');
+      writeFileSync(join(fixture.dir, 'notes.txt'), 'not ours');
       const { spool } = await openTracked();
       expect(spool.stats.segments).toBe(0);
       await spool.append(makeRecord(1));
-      expect(segmentFiles(dir)).toEqual(['0000000000000008.seg']);
+      expect(segmentFiles(fixture.dir)).toEqual(['0000000000000008.seg']);
       expect(ids(await peekAll(spool))).toEqual([1]);
-      expect(readdirSync(dir)).toContain('notes.txt');
-      expect(readdirSync(dir)).not.toContain('cursor.tmp');
+      expect(readdirSync(fixture.dir)).toContain('notes.txt');
+      expect(readdirSync(fixture.dir)).not.toContain('cursor.tmp');
     });
   });
 
   describe('argument checks', () => {
     it('rejects segmentBytes above maxBytes', async () => {
-      await expect(Spool.open({ dir, maxBytes: 1000, segmentBytes: 2000, fsync: 'never' })).rejects.toThrow(
-        RangeError,
-      );
+      await expect(
+        Spool.open({ dir: fixture.dir, maxBytes: 1000, segmentBytes: 2000, fsync: 'never' }),
+      ).rejects.toThrow(RangeError);
     });
 
     it('rejects a record larger than maxBytes and keeps working', async () => {
