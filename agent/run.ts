@@ -171,13 +171,16 @@ export async function runAgent(config: CorralConfig, logger: Logger): Promise<Ru
   // One rate limiter for the whole agent: a flood of one reason is summarized once.
   const log = new RateLimitedLog(logger);
   const sink = await createSink(config, registry, logger, log);
+  // Sinks buffer or spool what they cannot deliver; a write that still fails is logged, not fatal.
+  const deliver = (write: void | Promise<void>) =>
+    Promise.resolve(write).catch((error: unknown) =>
+      log.error('sink_write_failed', { err: error }, 'sink write failed'),
+    );
   let metadata: RunningMetadata | undefined;
   const emit = (batch: Datapoint[]) => {
     if (batch.length === 0) return;
     if (metadata !== undefined) attachDimensions(batch, metadata.registry);
-    Promise.resolve(sink.write(batch)).catch((error: unknown) =>
-      log.error('sink_write_failed', { err: error }, 'sink write failed'),
-    );
+    deliver(sink.write(batch));
   };
   const scrapers = createScrapers(config, log, (change) => metadata?.containersChanged(change.added));
   const cgroup = scrapers.map((s) => s.scraper).find((s) => s instanceof CgroupScraper);
@@ -186,10 +189,8 @@ export async function runAgent(config: CorralConfig, logger: Logger): Promise<Ru
     log,
     metrics: registry,
     containers: () => cgroup?.containerSet.list ?? [],
-    onEvents: (events) =>
-      Promise.resolve(sink.writeEvents?.(events)).catch((error: unknown) =>
-        log.error('sink_write_failed', { err: error }, 'sink write failed'),
-      ),
+    onEvents: (events) => deliver(sink.writeEvents?.(events)),
+    onMetadata: (updates) => deliver(sink.writeMetadata?.(updates)),
   });
   const statsd = config.agent.sources.includes('statsd')
     ? await startStatsd(config, registry, emit, logger, log, metadata)

@@ -71,6 +71,11 @@ export class ContainerRegistry {
     return dims;
   }
 
+  /** Every known container (stopped ones too, for their last few refreshes) and its dimensions. */
+  *containers(): IterableIterator<[string, Readonly<Dimensions>]> {
+    for (const [id, entry] of this.entries) yield [id, entry.dimensions];
+  }
+
   /** The container that sent from ip, when exactly one known container has that address. */
   containerForAddress(ip: string): string | undefined {
     return this.byIp.get(ip);

@@ -4,10 +4,11 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CorralConfig } from '../../lib/config/schema.js';
 import type { RateLimitedLog } from '../../lib/log/rate-limited.js';
-import type { TaskEvent } from '../../lib/model/dimensions.js';
+import type { MetadataUpdate, TaskEvent } from '../../lib/model/dimensions.js';
 import type { DiscoveredContainer } from '../sources/cgroup/discovery.js';
 import { createProvider, detectProvider } from './create-provider.js';
 import { LabelFilter } from './labels.js';
+import { MetadataPublisher } from './metadata-publisher.js';
 import { registerMetadataMetrics } from './metrics.js';
 import { ContainerRegistry } from './registry.js';
 import { MetadataService } from './service.js';
@@ -29,6 +30,8 @@ export interface MetadataContext {
   /** The cgroup source's containers, for the none provider. */
   containers: () => readonly DiscoveredContainer[];
   onEvents: (events: TaskEvent[]) => void;
+  /** Containers whose dimensions are new or changed, or that went away, after each refresh. */
+  onMetadata?: (updates: MetadataUpdate[]) => void;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -58,6 +61,9 @@ export async function startMetadata(
   const tracker = new TaskTracker(join(config.agent.stateDir, 'task-states.json'));
   if (tracker.loadProblem !== undefined)
     context.logger.warn({ problem: tracker.loadProblem }, 'task states reset');
+  const publisher = new MetadataPublisher(join(config.agent.stateDir, 'metadata-published.json'));
+  if (publisher.loadProblem !== undefined)
+    context.logger.warn({ problem: publisher.loadProblem }, 'published metadata reset');
   service = new MetadataService({
     provider,
     registry,
@@ -68,6 +74,8 @@ export async function startMetadata(
     onRefresh: (snapshot) => {
       const ids = snapshot.containers.map((c) => c.containerId);
       lastIds = ids;
+      const updates = publisher.changes(registry.containers(), Date.now());
+      if (updates.length > 0) context.onMetadata?.(updates);
       for (const listener of refreshListeners) listener(ids);
     },
     log: context.log,

@@ -1,6 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { TASK_STATES, type TaskEvent, type TaskStateName } from '../../lib/model/dimensions.js';
+import { loadJsonState, saveJsonState } from '../../lib/state/json-state-file.js';
 import type { TaskObservation } from './provider.js';
 
 interface Known {
@@ -98,32 +97,16 @@ export class TaskTracker {
       tasks[key] =
         known.sinceMs === undefined ? { state: known.state } : { state: known.state, sinceMs: known.sinceMs };
     }
-    mkdirSync(dirname(this.stateFile), { recursive: true });
-    const temp = `${this.stateFile}.tmp`;
-    writeFileSync(temp, JSON.stringify({ version: 1, tasks }));
-    renameSync(temp, this.stateFile);
+    saveJsonState(this.stateFile, { version: 1, tasks });
     this.dirty = false;
   }
 
   private load(file: string): void {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      return; // first start
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // A torn or edited file must not stop the agent: keep it aside and start afresh (the
-      // tasks running now are then reported once more).
-      const aside = `${file}.corrupt`;
-      renameSync(file, aside);
-      this.loadProblem = `task state file ${file} was not JSON; moved to ${aside}`;
-      return;
-    }
-    const tasks = (parsed as { tasks?: unknown }).tasks;
+    // A corrupt file is set aside: the tasks running now are then reported once more.
+    const loaded = loadJsonState(file, 'task state');
+    this.loadProblem = loaded.problem;
+    const parsed = loaded.data;
+    const tasks = (parsed as { tasks?: unknown } | undefined)?.tasks;
     if (typeof tasks !== 'object' || tasks === null) return;
     for (const [key, entry] of Object.entries(tasks)) {
       const { state, sinceMs } = (entry ?? {}) as { state?: unknown; sinceMs?: unknown };

@@ -225,10 +225,24 @@ const kafka = {
     default: 'corral.',
     description: 'Prefix of the topics: <prefix>metrics, <prefix>events, <prefix>metadata (compacted).',
   }),
-  compression: setting(oneOf(['gzip', 'none']), {
+  compression: setting(oneOf(['gzip', 'lz4', 'snappy', 'zstd', 'none']), {
     default: 'gzip',
-    description: 'Compression of produced batches.',
+    description:
+      "Compression of produced record batches, in Kafka's formats (snappy framed as the Java client writes it, lz4 frames, zstd frames), which every Kafka client reads.",
   }),
+  schemaRegistryUrl: setting(
+    text({
+      allowEmpty: true,
+      placeholder: 'url',
+      pattern: URL_PATTERN,
+      expected: 'expected an http:// or https:// URL, or empty',
+    }),
+    {
+      default: '',
+      description:
+        'Confluent Schema Registry: when set, messages use its wire format (schema ids registered at start, subjects <topic>-value) instead of Avro single-object encoding. Credentials may go in the URL (https://user:password@host).',
+    },
+  ),
   requestTimeout: setting(duration({ min: '100ms' }), {
     default: '30s',
     description: 'Most time one produce request may take before the batch goes to the spool.',

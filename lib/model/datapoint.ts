@@ -3,7 +3,7 @@
  * and later the Avro schema, Kafka transport and ClickHouse tables.
  */
 
-import type { Dimensions, TaskEvent } from './dimensions.js';
+import type { Dimensions, MetadataUpdate, TaskEvent } from './dimensions.js';
 
 export type MetricKind = 'counter' | 'gauge' | 'timer' | 'set';
 
@@ -67,5 +67,7 @@ export interface DatapointSink {
   write(batch: readonly Datapoint[]): void | Promise<void>;
   /** Task lifecycle events; a sink without it drops them. */
   writeEvents?(events: readonly TaskEvent[]): void | Promise<void>;
+  /** Containers whose dimensions changed or that went away; a sink without it drops them. */
+  writeMetadata?(updates: readonly MetadataUpdate[]): void | Promise<void>;
   close(): Promise<void>;
 }

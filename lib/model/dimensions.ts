@@ -61,3 +61,12 @@ export interface TaskEvent {
   exitCode?: number;
   dimensions: Readonly<Dimensions>;
 }
+
+/** A container's dimensions as the agent last saw them (the compacted metadata topic). */
+export interface MetadataUpdate {
+  containerId: string;
+  dimensions: Readonly<Dimensions>;
+  updatedMs: number;
+  /** The provider stopped listing the container. */
+  removed: boolean;
+}

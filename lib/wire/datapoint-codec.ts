@@ -7,7 +7,7 @@
  * labels, percentiles) keep their keys exactly as given ("99.9" stays "99.9").
  */
 import type { Datapoint, SketchSnapshot, TimerSummary } from '../model/datapoint.js';
-import { DIMENSION_KEYS, type Dimensions, type TaskEvent } from '../model/dimensions.js';
+import { DIMENSION_KEYS, type Dimensions, type MetadataUpdate, type TaskEvent } from '../model/dimensions.js';
 import type {
   DatapointRecord,
   DimensionsRecord,
@@ -17,6 +17,8 @@ import type {
   TaskEventRecord,
   TimerSummaryRecord,
 } from './records.js';
+
+export type { MetadataUpdate };
 
 /**
  * Datapoints that share one dimensions object, and who sent them. The agent sends one batch
@@ -32,15 +34,6 @@ export interface MetricBatch {
   /** Every datapoint's dimensions: the same object, or all absent. */
   dimensions?: Readonly<Dimensions>;
   datapoints: readonly Datapoint[];
-}
-
-/** A container's dimensions for the compacted metadata topic, keyed by container id. */
-export interface MetadataUpdate {
-  containerId: string;
-  dimensions: Readonly<Dimensions>;
-  updatedMs: number;
-  /** The provider stopped listing the container. */
-  removed: boolean;
 }
 
 export interface DatapointGroup {

@@ -52,6 +52,7 @@ describe('configuration schema', () => {
       brokers: ['127.0.0.1:9092'],
       topicPrefix: 'corral.',
       compression: 'gzip',
+      schemaRegistryUrl: '',
       requestTimeout: 30_000,
       tls: 'off',
       tlsCaFile: '',

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AgentProcess, REPO_ROOT, startAgent } from '../helpers/agent-process.js';
+import { type AgentProcess, httpBase, REPO_ROOT, startAgent } from '../helpers/agent-process.js';
 import { statsdClient } from '../helpers/statsd-client.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
@@ -22,14 +22,6 @@ const TASK_DIMENSIONS = {
   container_id: CONTAINER,
   labels: { somekey: 'someval' },
 };
-
-/** The agent's HTTP API base URL, once it has logged where it listens. */
-async function httpBase(agent: AgentProcess): Promise<string> {
-  const listening = (l: Record<string, unknown>) => l.msg === 'agent HTTP API listening';
-  await agent.waitFor(() => agent.logs.some(listening), 'the HTTP API to listen');
-  const address = agent.logs.find(listening)?.address as { port: number };
-  return `http://127.0.0.1:${address.port}`;
-}
 
 describe('Mesos metadata end to end (real CLI, local Mesos agent API, fixture cgroup tree, hot-shots)', () => {
   let server: Server;
@@ -114,6 +106,17 @@ describe('Mesos metadata end to end (real CLI, local Mesos agent API, fixture cg
       dimensions: { ...node, ...TASK_DIMENSIONS },
     });
     expect(requests).toContain('/state');
+    // The container's dimensions are published once (for the compacted metadata topic).
+    const published = agent.lines.filter((l) => l.event === 'container_metadata');
+    expect(published).toEqual([
+      {
+        event: 'container_metadata',
+        time_ms: expect.any(Number),
+        container_id: CONTAINER,
+        removed: false,
+        dimensions: { ...node, ...TASK_DIMENSIONS },
+      },
+    ]);
   });
 
   it('keeps serving when the Mesos API fails: errors counted by reason on /metrics, metrics still flowing', async () => {

@@ -28,6 +28,8 @@ export interface SinkLine {
   dimensions?: Record<string, unknown>;
   /** Set on task lifecycle event lines ("task_state"), which share stdout with datapoints. */
   event?: string;
+  /** On container metadata lines ("container_metadata"). */
+  removed?: boolean;
   state?: string;
   previous_state?: string;
   reason?: string;
@@ -86,7 +88,10 @@ export async function startAgent(extraArgs: string[] = [], sources = 'statsd'): 
     notify();
   });
   createInterface({ input: child.stderr! }).on('line', (text) => {
-    logs.push(JSON.parse(text) as Record<string, unknown>);
+    // Fatal start errors are plain text ("corral: ..."), not log lines.
+    logs.push(
+      text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { msg: text, plain: true },
+    );
     notify();
   });
   const exited = once(child, 'exit');
@@ -156,4 +161,28 @@ export function sameTags(a: Record<string, string>, b: Record<string, string>): 
   const ka = Object.keys(a).sort();
   const kb = Object.keys(b).sort();
   return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+}
+
+/** The agent's HTTP API base URL, once it has logged where it listens. */
+export async function httpBase(agent: AgentProcess): Promise<string> {
+  const listening = (l: Record<string, unknown>) => l.msg === 'agent HTTP API listening';
+  await agent.waitFor(() => agent.logs.some(listening), 'the HTTP API to listen');
+  const address = agent.logs.find(listening)?.address as { port: number };
+  return `http://127.0.0.1:${address.port}`;
+}
+
+/**
+ * The agent's self-metrics from its Prometheus /metrics: each sample by its name and labels as
+ * exposed (`corral_spool_records`, `corral_spool_dropped_records_total{reason="corrupt"}`).
+ */
+export async function selfMetrics(base: string): Promise<Map<string, number>> {
+  const response = await fetch(`${base}/metrics`);
+  if (!response.ok) throw new Error(`GET ${base}/metrics: ${response.status}`);
+  const samples = new Map<string, number>();
+  for (const line of (await response.text()).split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return samples;
 }

@@ -17,7 +17,7 @@ import {
 } from '../../lib/wire/datapoint-codec.js';
 import { WireError, type WireErrorReason } from '../../lib/wire/errors.js';
 import { type MessageName, schemaCatalog } from '../../lib/wire/schemas.js';
-import { FakeSchemaRegistry } from './fake-schema-registry.js';
+import { FakeSchemaRegistry } from '../helpers/fake-schema-registry.js';
 import { metadataUpdates, nodeDimensions, sampleBatch, taskEvents } from './samples.js';
 
 const current = <N extends MessageName>(name: N) => schemaCatalog().currentSchema(name);

@@ -28,7 +28,7 @@ import {
   type WireSchema,
 } from '../../lib/wire/schemas.js';
 import { SingleObjectDecoder, singleObjectHeader } from '../../lib/wire/single-object.js';
-import { FakeSchemaRegistry } from './fake-schema-registry.js';
+import { FakeSchemaRegistry } from '../helpers/fake-schema-registry.js';
 import { metadataUpdates, sampleBatch, taskEvents } from './samples.js';
 
 const FIXTURE_V0 = join(import.meta.dirname, '..', 'fixtures', 'wire', 'v0');

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Datapoint } from '../../../lib/model/datapoint.js';
-import type { TaskEvent } from '../../../lib/model/dimensions.js';
-import { groupByDimensions, taskEventToRecord } from '../../../lib/wire/datapoint-codec.js';
-import type { MetricBatchWriter } from '../../../lib/wire/metric-batch-writer.js';
+import type { MetadataUpdate, TaskEvent } from '../../../lib/model/dimensions.js';
 import {
-  type SingleObjectEncoder,
-  singleObjectCodec,
-  singleObjectMetricBatchWriter,
-} from '../../../lib/wire/single-object.js';
+  groupByDimensions,
+  metadataUpdateToRecord,
+  taskEventToRecord,
+} from '../../../lib/wire/datapoint-codec.js';
+import type { MetricBatchWriter } from '../../../lib/wire/metric-batch-writer.js';
+import type { MetadataUpdateRecord, TaskEventRecord } from '../../../lib/wire/records.js';
 import type { RecordEncoder } from './kafka-sink.js';
 import type { OutgoingRecord } from './producer.js';
+import type { WireWriters } from './wire-writers.js';
 
 export interface AvroEncoderOptions {
   topicPrefix: string;
@@ -19,23 +20,38 @@ export interface AvroEncoderOptions {
 }
 
 /**
- * Avro single-object messages: one MetricBatch per container (its datapoints share one
- * dimensions record) and one for the node's own datapoints, keyed by container id (the node's
- * by hostname) so each container's data stays in one partition, in order. Task events go to
- * the events topic keyed the same way.
+ * A Kafka tombstone: no Avro message of either wire format is empty, so an empty value in
+ * the spool means "null value" to the producer (compaction then forgets the key).
+ */
+export const TOMBSTONE: Buffer = Buffer.alloc(0);
+
+/**
+ * Avro messages: one MetricBatch per container (its datapoints share one dimensions record)
+ * and one for the node's own datapoints, keyed by container id (the node's by hostname) so
+ * each container's data stays in one partition, in order. Task events go to the events topic
+ * keyed the same way; metadata updates to the compacted metadata topic keyed by container id.
  */
 export class AvroRecordEncoder implements RecordEncoder {
-  private readonly writer: MetricBatchWriter = singleObjectMetricBatchWriter();
-  private readonly taskEvents: SingleObjectEncoder<'TaskEvent'> = singleObjectCodec('TaskEvent').encoder;
+  private readonly writer: MetricBatchWriter;
+  private readonly taskEvents: { encode(record: TaskEventRecord): Buffer };
+  private readonly metadataUpdates: { encode(record: MetadataUpdateRecord): Buffer };
   /** Batch ids: unique per agent run, then a sequence; the collector deduplicates on them. */
   private readonly run = randomUUID();
   private sequence = 0;
   private readonly metricsTopic: string;
   private readonly eventsTopic: string;
+  private readonly metadataTopic: string;
 
-  constructor(private readonly options: AvroEncoderOptions) {
+  constructor(
+    private readonly options: AvroEncoderOptions,
+    writers: WireWriters,
+  ) {
+    this.writer = writers.metricBatch;
+    this.taskEvents = writers.taskEvent;
+    this.metadataUpdates = writers.metadataUpdate;
     this.metricsTopic = `${options.topicPrefix}metrics`;
     this.eventsTopic = `${options.topicPrefix}events`;
+    this.metadataTopic = `${options.topicPrefix}metadata`;
   }
 
   metrics(batch: readonly Datapoint[]): OutgoingRecord[] {
@@ -61,5 +77,18 @@ export class AvroRecordEncoder implements RecordEncoder {
       value: this.taskEvents.encode(taskEventToRecord(event)),
       timeMs: event.timeMs,
     }));
+  }
+
+  metadata(updates: readonly MetadataUpdate[]): OutgoingRecord[] {
+    const records: OutgoingRecord[] = [];
+    for (const update of updates) {
+      const key = Buffer.from(update.containerId);
+      const value = this.metadataUpdates.encode(metadataUpdateToRecord(update));
+      records.push({ topic: this.metadataTopic, key, value, timeMs: update.updatedMs });
+      // Readers learn of the removal first; compaction then drops the key altogether.
+      if (update.removed)
+        records.push({ topic: this.metadataTopic, key, value: TOMBSTONE, timeMs: update.updatedMs });
+    }
+    return records;
   }
 }

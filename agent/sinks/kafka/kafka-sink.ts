@@ -1,6 +1,6 @@
 import type { RateLimitedLog } from '../../../lib/log/rate-limited.js';
 import type { Datapoint, DatapointSink } from '../../../lib/model/datapoint.js';
-import type { TaskEvent } from '../../../lib/model/dimensions.js';
+import type { MetadataUpdate, TaskEvent } from '../../../lib/model/dimensions.js';
 import type { OutgoingRecord } from './producer.js';
 import type { Spool } from './spool/spool.js';
 
@@ -8,6 +8,7 @@ import type { Spool } from './spool/spool.js';
 export interface RecordEncoder {
   metrics(batch: readonly Datapoint[]): OutgoingRecord[];
   events(events: readonly TaskEvent[]): OutgoingRecord[];
+  metadata(updates: readonly MetadataUpdate[]): OutgoingRecord[];
 }
 
 /** Sends records to Kafka as one unit; throws when Kafka did not take them all. */
@@ -76,6 +77,10 @@ export class KafkaSink implements DatapointSink {
 
   writeEvents(events: readonly TaskEvent[]): Promise<void> {
     return this.append(() => this.encoder.events(events));
+  }
+
+  writeMetadata(updates: readonly MetadataUpdate[]): Promise<void> {
+    return this.append(() => this.encoder.metadata(updates));
   }
 
   /** Resolves once the spool is empty (everything acknowledged) or after timeoutMs. */

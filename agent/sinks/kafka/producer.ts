@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
-import {
-  CompressionTypes,
-  Kafka,
-  type KafkaConfig,
-  logLevel,
-  type Producer,
-  type SASLOptions,
-} from 'kafkajs';
+import { Kafka, type KafkaConfig, logLevel, type Producer, type SASLOptions } from 'kafkajs';
 import { ConfigError } from '../../../lib/config/errors.js';
+import {
+  compressionType,
+  type KafkaCompression,
+  registerKafkaCodecs,
+} from '../../../lib/kafka/compression.js';
 
 /** One Kafka message of a batch the sink hands over. */
 export interface OutgoingRecord {
@@ -26,7 +24,8 @@ export interface ProducerSettings {
    * epoch, sequence numbers), and a restarted agent with the same id fences its old self.
    */
   transactionalId: string;
-  compression: 'gzip' | 'none';
+  /** lz4, snappy and zstd through codecs registered into kafkajs (lib/kafka/compression.ts). */
+  compression: KafkaCompression;
   /** PEM files; "" for none. TLS is on when any is set or tls is true. */
   tls: { enabled: boolean; caFile: string; certFile: string; keyFile: string };
   sasl: {
@@ -89,6 +88,7 @@ export class AgentProducer {
   private connected = false;
 
   constructor(private readonly settings: ProducerSettings) {
+    registerKafkaCodecs();
     this.producer = new Kafka(kafkaConfig(settings)).producer({
       transactionalId: settings.transactionalId,
       // A transaction left open by a killed agent blocks its successor until it times out
@@ -107,19 +107,24 @@ export class AgentProducer {
     }
     const transaction = await this.producer.transaction();
     try {
-      const byTopic = new Map<string, { key: Buffer | null; value: Buffer; timestamp: string }[]>();
+      const byTopic = new Map<string, { key: Buffer | null; value: Buffer | null; timestamp: string }[]>();
       for (const r of records) {
         let messages = byTopic.get(r.topic);
         if (messages === undefined) {
           messages = [];
           byTopic.set(r.topic, messages);
         }
-        messages.push({ key: r.key, value: r.value, timestamp: String(r.timeMs) });
+        // An empty value is a tombstone (avro-encoder.ts): Kafka's null value.
+        messages.push({
+          key: r.key,
+          value: r.value.length === 0 ? null : r.value,
+          timestamp: String(r.timeMs),
+        });
       }
       await transaction.sendBatch({
         acks: -1,
         timeout: this.settings.requestTimeoutMs,
-        compression: this.settings.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        compression: compressionType(this.settings.compression),
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
       await transaction.commit();

@@ -3,13 +3,44 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CorralConfig } from '../../../lib/config/schema.js';
 import type { RateLimitedLog } from '../../../lib/log/rate-limited.js';
+import { SchemaRegistryError } from '../../../lib/wire/confluent.js';
 import { AvroRecordEncoder } from './avro-encoder.js';
 import { KafkaSink } from './kafka-sink.js';
 import { AgentProducer } from './producer.js';
 import { Spool } from './spool/spool.js';
+import { confluentWriters, registryClient, singleObjectWriters, type WireWriters } from './wire-writers.js';
 
 /** Spool segments: small enough that dropping the oldest loses little, large enough to be few. */
 const SEGMENT_BYTES = 16 * 1024 * 1024;
+/** Schema registration attempts at start (a registry restarting with the agent gets ~30 s). */
+const REGISTER_ATTEMPTS = 6;
+
+/**
+ * The wire format's encoders. With a registry, the schemas are registered before anything is
+ * spooled (a message names its schema id); a registry still unreachable after the retries
+ * stops the agent with the reason, since nothing could be encoded.
+ */
+async function wireWriters(config: CorralConfig, logger: Logger): Promise<WireWriters> {
+  const k = config.kafka;
+  if (k.schemaRegistryUrl === '') return singleObjectWriters();
+  const registry = registryClient(k.schemaRegistryUrl, Math.min(k.requestTimeout, 10_000));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await confluentWriters(registry, k.topicPrefix);
+    } catch (error) {
+      // A registry that answered 4xx (credentials, an incompatible schema) will not change its mind.
+      const transient =
+        !(error instanceof SchemaRegistryError) || error.status === undefined || error.status >= 500;
+      if (!transient || attempt >= REGISTER_ATTEMPTS)
+        throw new Error(`kafka.schemaRegistryUrl: cannot register the schemas: ${(error as Error).message}`, {
+          cause: error,
+        });
+      const delayMs = 500 * 2 ** (attempt - 1);
+      logger.warn({ reason: (error as Error).message, retryInMs: delayMs }, 'schema registration failed');
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
 
 /** The Kafka sink as configured: its spool opened (a previous run's records replay first). */
 export async function startKafkaSink(
@@ -20,6 +51,7 @@ export async function startKafkaSink(
 ): Promise<KafkaSink> {
   const k = config.kafka;
   const host = hostname();
+  const writers = await wireWriters(config, logger);
   const dropped = { full: 0, corrupt: 0 };
   const spool = await Spool.open({
     dir: k.spoolDir,
@@ -41,10 +73,16 @@ export async function startKafkaSink(
     tls: { enabled: k.tls === 'on', caFile: k.tlsCaFile, certFile: k.tlsCertFile, keyFile: k.tlsKeyFile },
     sasl: { mechanism: k.saslMechanism, username: k.saslUsername, passwordFile: k.saslPasswordFile },
   });
-  const encoder = new AvroRecordEncoder({ topicPrefix: k.topicPrefix, agentId: host, hostname: host });
+  const encoder = new AvroRecordEncoder(
+    { topicPrefix: k.topicPrefix, agentId: host, hostname: host },
+    writers,
+  );
   const sink = new KafkaSink(spool, encoder, producer, log);
   registerKafkaSinkMetrics(registry, sink, spool, dropped);
-  logger.info({ brokers: k.brokers, spool: k.spoolDir, spooled: spool.stats.records }, 'Kafka sink');
+  logger.info(
+    { brokers: k.brokers, wireFormat: writers.format, spool: k.spoolDir, spooled: spool.stats.records },
+    'Kafka sink',
+  );
   return sink;
 }
 

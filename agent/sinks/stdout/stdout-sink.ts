@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Datapoint, DatapointSink } from '../../../lib/model/datapoint.js';
-import type { TaskEvent } from '../../../lib/model/dimensions.js';
+import type { MetadataUpdate, TaskEvent } from '../../../lib/model/dimensions.js';
 
 /** The documented line format: snake_case keys, one JSON object per series per flush. */
 export function formatDatapoint(point: Datapoint): string {
@@ -43,6 +43,17 @@ export function formatTaskEvent(event: TaskEvent): string {
   return JSON.stringify(out);
 }
 
+/** A container metadata line: its dimensions changed, or it went away (removed). */
+export function formatMetadataUpdate(update: MetadataUpdate): string {
+  return JSON.stringify({
+    event: 'container_metadata',
+    time_ms: update.updatedMs,
+    container_id: update.containerId,
+    removed: update.removed,
+    dimensions: update.dimensions,
+  });
+}
+
 /** Lines per write: large enough to amortize the syscall, small enough to bound one string. */
 const LINES_PER_WRITE = 4096;
 
@@ -59,6 +70,11 @@ export class StdoutSink implements DatapointSink {
 
   writeEvents(events: readonly TaskEvent[]): Promise<void> {
     this.pending = this.pending.then(() => this.writeLines(events, formatTaskEvent));
+    return this.pending;
+  }
+
+  writeMetadata(updates: readonly MetadataUpdate[]): Promise<void> {
+    this.pending = this.pending.then(() => this.writeLines(updates, formatMetadataUpdate));
     return this.pending;
   }
 

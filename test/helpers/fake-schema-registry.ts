@@ -17,6 +17,8 @@ export class FakeSchemaRegistry {
   readonly requests: string[] = [];
   /** Set to answer every request with 500, as a registry whose backend is down does. */
   failing = false;
+  /** When set, requests without exactly this Authorization header get 401, as a secured registry answers. */
+  authorization: string | undefined;
   private readonly schemas = new Map<number, StoredSchema>();
   private readonly idsBySchema = new Map<string, number>();
   private readonly subjects = new Map<string, number[]>();
@@ -69,6 +71,8 @@ export class FakeSchemaRegistry {
     this.requests.push(`${request.method} ${path}`);
     if (this.failing)
       return reply(response, 500, { error_code: 50001, message: 'Error in the backend data store' });
+    if (this.authorization !== undefined && request.headers.authorization !== this.authorization)
+      return reply(response, 401, { error_code: 40101, message: 'Unauthorized' });
     const register = /^\/subjects\/([^/]+)\/versions$/.exec(path);
     if (register !== null && request.method === 'POST') {
       if (!(request.headers['content-type'] ?? '').startsWith(CONTENT_TYPE)) {
