@@ -1,10 +1,12 @@
 /**
- * `corral` entry point: parse the command line, load the configuration, start the agent and stop it
- * on SIGINT/SIGTERM. Usage and config errors are one line on stderr with exit status 2.
+ * `corral` entry point: parse the command line, load the configuration, start the agent or the
+ * collector and stop it on SIGINT/SIGTERM. Usage and config errors are one line on stderr with
+ * exit status 2.
  */
 import { CommanderError } from 'commander';
 import type { Logger } from 'pino';
 import type { RunningAgent } from '../../agent/run.js';
+import type { RunningCollector } from '../../collector/run.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { CorralConfig } from '../config/schema.js';
 import { createLogger } from '../log/logger.js';
@@ -24,6 +26,12 @@ export interface MainIO {
   exit(code: number): void;
   onSignal(signal: 'SIGINT' | 'SIGTERM', listener: () => void): void;
   runAgent(config: CorralConfig, logger: Logger): Promise<RunningAgent>;
+  /** `onFatal`: the collector cannot go on (its Kafka consumer gave up). */
+  runCollector(
+    config: CorralConfig,
+    logger: Logger,
+    onFatal: (error: Error) => void,
+  ): Promise<RunningCollector>;
   createLogger: typeof createLogger;
 }
 
@@ -36,6 +44,8 @@ const processIO: MainIO = {
   onSignal: (signal, listener) => process.on(signal, listener),
   // Imported lazily so --help does not load the whole agent.
   runAgent: async (config, logger) => (await import('../../agent/run.js')).runAgent(config, logger),
+  runCollector: async (config, logger, onFatal) =>
+    (await import('../../collector/run.js')).runCollector(config, logger, { env: process.env, onFatal }),
   createLogger,
 };
 
@@ -55,21 +65,23 @@ export async function main(args: readonly string[], overrides: Partial<MainIO> =
   }
   const logger = io.createLogger(config.log);
 
-  if (invocation.command === 'collector') {
-    io.stderr('corral collector: not implemented yet (issue 6)\n');
-    return io.exit(EXIT_OK);
-  }
-
-  let running: RunningAgent;
+  const what = invocation.command === 'collector' ? 'collector' : 'agent';
+  let running: Stoppable;
   try {
-    running = await io.runAgent(config, logger);
+    running =
+      what === 'collector'
+        ? await io.runCollector(config, logger, (err) => {
+            logger.fatal({ err }, 'collector cannot go on');
+            io.exit(EXIT_FAILURE);
+          })
+        : await io.runAgent(config, logger);
   } catch (err) {
     // A setting that names a file it cannot read is found only now; still a config error.
     if (err instanceof ConfigError) {
       io.stderr(`corral: config error: ${err.message}\n`);
       return io.exit(EXIT_USAGE);
     }
-    logger.error({ err }, 'agent failed to start');
+    logger.error({ err }, `${what} failed to start`);
     return io.exit(EXIT_FAILURE);
   }
   stopOnSignals(running, logger, io);
@@ -99,8 +111,16 @@ function parseCommandLine(args: readonly string[], io: MainIO): Invocation | num
   return invocation ?? EXIT_OK;
 }
 
-/** First signal: stop gracefully (flushing what is aggregated), then exit 0. Second: exit now. */
-function stopOnSignals(running: RunningAgent, logger: Logger, io: MainIO): void {
+/** What a command runs until a signal. */
+interface Stoppable {
+  stop(): Promise<void>;
+}
+
+/**
+ * First signal: stop gracefully (the agent flushes what is aggregated, the collector finishes
+ * the insert in flight and commits it), then exit 0. Second: exit now.
+ */
+function stopOnSignals(running: Stoppable, logger: Logger, io: MainIO): void {
   let stopping = false;
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
     if (stopping) {

@@ -33,7 +33,8 @@ const SECTION_TITLES: Record<SectionName, string> = {
 
 const COMMANDS: Record<CommandName, string> = {
   agent: 'Run the node agent: receive StatsD metrics and write datapoints to the sink.',
-  collector: 'Run the collector (not implemented yet).',
+  collector:
+    'Run the collector: consume what agents send to Kafka and store it in ClickHouse (embedded or a server).',
   start: 'Run the agent and the collector in one process.',
 };
 

@@ -89,9 +89,16 @@ function fileLayer(data: unknown, file: string, put: Layer): void {
   }
 }
 
+/** CORRAL_* variables that are no setting: test hooks, read by the code they belong to. */
+const TEST_HOOK_ENV = new Set([
+  // collector/fault-hook.ts: the collector kills itself between an insert and its commit.
+  'CORRAL_COLLECTOR_CRASH_AFTER',
+]);
+
 function envLayer(env: Readonly<Record<string, string | undefined>>, put: Layer): void {
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || name === CONFIG_ENV || value === undefined) continue;
+    if (!name.startsWith(ENV_PREFIX) || name === CONFIG_ENV || TEST_HOOK_ENV.has(name) || value === undefined)
+      continue;
     const setting = byEnv.get(name);
     // A typo in a variable name must not silently fall back to the default.
     if (!setting) {

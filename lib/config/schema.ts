@@ -363,8 +363,90 @@ const statsd = {
   }),
 };
 
-// Later issues add collector settings.
-const collector = {};
+const collector = {
+  groupId: setting(text({ allowEmpty: false }), {
+    default: 'corral-collector',
+    description:
+      'Kafka consumer group: collectors sharing it share the partitions of the metrics, events and metadata topics.',
+  }),
+  storage: setting(oneOf(['embedded', 'server']), {
+    default: 'embedded',
+    description:
+      'Where datapoints are stored: embedded ClickHouse (chdb, in collector.dataDir) or a ClickHouse server (collector.clickhouseUrl).',
+  }),
+  dataDir: setting(path({ allowEmpty: false }), {
+    default: 'data/clickhouse',
+    description: 'Data directory of the embedded ClickHouse.',
+  }),
+  clickhouseUrl: url('ClickHouse server HTTP interface (storage server).', 'http://127.0.0.1:8123'),
+  clickhouseUser: setting(text({ allowEmpty: false }), {
+    default: 'default',
+    description: 'ClickHouse server user.',
+  }),
+  clickhousePasswordFile: optionalFile('File holding the ClickHouse server password.'),
+  database: setting(
+    text({
+      allowEmpty: false,
+      pattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
+      expected: 'expected a database name ([A-Za-z_][A-Za-z0-9_]*)',
+    }),
+    {
+      default: 'corral',
+      description: 'ClickHouse database of the tables (created at start).',
+    },
+  ),
+  cluster: setting(
+    text({
+      allowEmpty: true,
+      pattern: /^[A-Za-z_][A-Za-z0-9_.-]*$/,
+      expected: 'expected a cluster name, or empty',
+    }),
+    {
+      default: '',
+      description:
+        'ClickHouse cluster name: tables become Replicated*MergeTree with Distributed tables over them, created ON CLUSTER (storage server only).',
+    },
+  ),
+  batchRows: setting(int({ min: 1 }), {
+    default: 100_000,
+    description:
+      "Rows per insert: a partition's rows are inserted once this many are waiting (or after batchInterval).",
+  }),
+  batchInterval: setting(duration({ min: '10ms' }), {
+    default: '1s',
+    description: 'Longest time consumed rows wait before they are inserted.',
+  }),
+  maxBufferedRows: setting(int({ min: 1000 }), {
+    default: 1_000_000,
+    description:
+      'Rows held in memory at most: beyond it consumption pauses (memory stays bounded while ClickHouse is slow or down).',
+  }),
+  deadLetterTopic: setting(text({ allowEmpty: true }), {
+    default: '',
+    description:
+      'Topic poison messages are copied to, with the reason in headers; empty means <kafka.topicPrefix>deadletter.',
+  }),
+  ttlDatapoints: setting(duration({ min: '1h' }), {
+    default: '30d',
+    description: 'How long raw datapoints and timer summaries are kept.',
+  }),
+  ttlRollups1m: setting(duration({ min: '1h' }), {
+    default: '90d',
+    description: 'How long the 1-minute rollups are kept.',
+  }),
+  ttlRollups1h: setting(duration({ min: '1h' }), {
+    default: '730d',
+    description: 'How long the 1-hour rollups are kept.',
+  }),
+  ttlEvents: setting(duration({ min: '1h' }), {
+    default: '365d',
+    description: 'How long task events and task terminations are kept.',
+  }),
+  http: setting(hostPort(), {
+    default: '127.0.0.1:61002',
+    description: 'Collector HTTP API (health, readiness, Prometheus /metrics), or off.',
+  }),
+};
 
 /** Each section's settings, in declaration order (the order of --help and the reference table). */
 export const sections = { log, agent, metadata, kafka, statsd, cgroup, node, collector };
@@ -396,7 +478,7 @@ export type Command = 'agent' | 'collector' | 'start';
 /** Sections each subcommand takes flags for; a config file may still hold (validated) others. */
 export const commandSections: Readonly<Record<Command, readonly SectionName[]>> = {
   agent: ['log', 'agent', 'metadata', 'kafka', 'statsd', 'cgroup', 'node'],
-  collector: ['log', 'collector'],
+  collector: ['log', 'kafka', 'collector'],
   start: ['log', 'agent', 'metadata', 'kafka', 'statsd', 'cgroup', 'node', 'collector'],
 };
 

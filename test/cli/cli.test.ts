@@ -135,9 +135,11 @@ describe('corral help: exit 0, on stdout', () => {
 });
 
 describe('corral collector', () => {
-  it('validates its configuration and says it is not implemented yet', () => {
-    const run = corral(['collector', '--log-level', 'warn']);
-    expect(run.status).toBe(0);
-    expect(run.stderr).toBe('corral collector: not implemented yet (issue 6)\n');
+  it('validates its configuration before starting', () => {
+    const run = corral(['collector', '--collector-batch-rows', '0']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(
+      /^corral: config error: collector\.batchRows: .*\(from --collector-batch-rows\)\n$/,
+    );
   });
 });

@@ -40,7 +40,25 @@ describe('configuration schema', () => {
         openFiles: 16_384,
       },
       node: { interval: 10_000, procRoot: '/proc' },
-      collector: {},
+      collector: {
+        groupId: 'corral-collector',
+        storage: 'embedded',
+        dataDir: 'data/clickhouse',
+        clickhouseUrl: 'http://127.0.0.1:8123',
+        clickhouseUser: 'default',
+        clickhousePasswordFile: '',
+        database: 'corral',
+        cluster: '',
+        batchRows: 100_000,
+        batchInterval: 1000,
+        maxBufferedRows: 1_000_000,
+        deadLetterTopic: '',
+        ttlDatapoints: 30 * 86_400_000,
+        ttlRollups1m: 90 * 86_400_000,
+        ttlRollups1h: 730 * 86_400_000,
+        ttlEvents: 365 * 86_400_000,
+        http: { host: '127.0.0.1', port: 61002 },
+      },
     });
     expect(config.agent).toEqual({
       sources: ['statsd', 'cgroup', 'node'],
@@ -149,7 +167,7 @@ describe('configuration schema', () => {
       ...new Set(settingsFor(command).map((s) => s.section)),
     ];
     expect(sectionsOf('agent')).toEqual(['log', 'agent', 'metadata', 'kafka', 'statsd', 'cgroup', 'node']);
-    expect(sectionsOf('collector')).toEqual(['log']);
+    expect(sectionsOf('collector')).toEqual(['log', 'kafka', 'collector']);
     expect(settingsFor('start')).toEqual(settings);
   });
 });

@@ -1,29 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Datapoint } from '../../lib/model/datapoint.js';
-import { metricBatchFromRecord } from '../../lib/wire/datapoint-codec.js';
-import { singleObjectCodec } from '../../lib/wire/single-object.js';
 import { type AgentProcess, startAgent } from '../helpers/agent-process.js';
 import { type KafkaBroker, startKafkaBroker } from '../helpers/kafka-broker/index.js';
+import { consumeMetrics, type MetricsConsumer } from '../helpers/kafka-consumer.js';
 import { statsdClient } from '../helpers/statsd-client.js';
-
-const decoder = singleObjectCodec('MetricBatch').decoder;
-
-interface Received {
-  key: string;
-  batchId: string;
-  datapoints: Datapoint[];
-}
 
 describe('agent -> Kafka (real CLI, librdkafka mock broker, kafkajs consumer decoding Avro)', () => {
   let broker: KafkaBroker;
   let spoolDir = '';
   let agent: AgentProcess | undefined;
-  let consumer: Consumer | undefined;
-  const received: Received[] = [];
+  let consumer: MetricsConsumer | undefined;
   const prefix = `t${process.pid}-${Date.now()}.`;
 
   beforeEach(async () => {
@@ -37,27 +25,7 @@ describe('agent -> Kafka (real CLI, librdkafka mock broker, kafkajs consumer dec
   /** (Re)starts the test's consumer in a fresh group from the beginning of the metrics topic. */
   async function consume(groupId: string): Promise<void> {
     await consumer?.disconnect();
-    received.length = 0;
-    const kafka = new Kafka({
-      clientId: 'corral-test',
-      brokers: broker.bootstrap,
-      logLevel: logLevel.NOTHING,
-    });
-    // read_uncommitted: the mock writes no transaction markers, so a transaction a killed agent
-    // left open would hold a read_committed consumer until the mock times it out.
-    consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, readUncommitted: true });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [`${prefix}metrics`], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const batch = metricBatchFromRecord(decoder.decode(message.value!));
-        received.push({
-          key: message.key?.toString() ?? '',
-          batchId: batch.batchId,
-          datapoints: batch.datapoints,
-        });
-      },
-    });
+    consumer = await consumeMetrics(broker.bootstrap, `${prefix}metrics`, groupId);
   }
 
   afterEach(async () => {
@@ -92,11 +60,8 @@ describe('agent -> Kafka (real CLI, librdkafka mock broker, kafkajs consumer dec
       20_000,
     );
 
-  const total = (name: string) =>
-    received
-      .flatMap((r) => r.datapoints)
-      .filter((p) => p.name === name)
-      .reduce((sum, p) => sum + p.value, 0);
+  const total = (name: string) => consumer!.total(name);
+  const received = () => consumer!.received;
 
   it('delivers the flushed datapoints as Avro, field for field', async () => {
     agent = await start();
@@ -105,15 +70,25 @@ describe('agent -> Kafka (real CLI, librdkafka mock broker, kafkajs consumer dec
     statsd.timing('checkout', 42, { region: 'eu' });
     await expect.poll(() => total('orders'), { timeout: 20_000 }).toBe(5);
     statsd.close(() => {});
-    const orders = received.flatMap((r) => r.datapoints).find((p) => p.name === 'orders');
+    const orders = received()
+      .flatMap((r) => r.datapoints)
+      .find((p) => p.name === 'orders');
     expect(orders).toMatchObject({ kind: 'counter', value: 5, tags: { region: 'eu' } });
     expect(orders?.dimensions).toMatchObject({ hostname: expect.any(String) });
     await expect
-      .poll(() => received.flatMap((r) => r.datapoints).some((p) => p.name === 'checkout'), {
-        timeout: 20_000,
-      })
+      .poll(
+        () =>
+          received()
+            .flatMap((r) => r.datapoints)
+            .some((p) => p.name === 'checkout'),
+        {
+          timeout: 20_000,
+        },
+      )
       .toBe(true);
-    const checkout = received.flatMap((r) => r.datapoints).find((p) => p.name === 'checkout');
+    const checkout = received()
+      .flatMap((r) => r.datapoints)
+      .find((p) => p.name === 'checkout');
     expect(checkout?.timer).toMatchObject({
       count: 1,
       sum: 42,
@@ -122,7 +97,7 @@ describe('agent -> Kafka (real CLI, librdkafka mock broker, kafkajs consumer dec
       percentiles: { '50': 42, '99': 42 },
     });
     // Each batch is sent once: batch ids are unique.
-    expect(new Set(received.map((r) => r.batchId)).size).toBe(received.length);
+    expect(new Set(received().map((r) => r.batchId)).size).toBe(received().length);
   });
 
   it('spools while the broker is down and delivers everything, exactly once, when it is back', async () => {
@@ -139,7 +114,7 @@ describe('agent -> Kafka (real CLI, librdkafka mock broker, kafkajs consumer dec
     await expect.poll(() => total('during'), { timeout: 30_000 }).toBe(40);
     statsd.close(() => {});
     expect(total('before')).toBe(1);
-    expect(new Set(received.map((r) => r.batchId)).size).toBe(received.length);
+    expect(new Set(received().map((r) => r.batchId)).size).toBe(received().length);
   });
 
   it('replays its spool after being killed with SIGKILL while Kafka was down', {

@@ -147,7 +147,8 @@ export class KafkaSink implements DatapointSink {
         this.stats.sendFailures++;
         this.failures++;
         const delayMs = Math.min(
-          this.options.retryMaxMs ?? 30_000,
+          // A retry is one connection attempt: cheap enough that a recovered Kafka waits at most 5 s.
+          this.options.retryMaxMs ?? 5_000,
           (this.options.retryMinMs ?? 200) * 2 ** (this.failures - 1),
         );
         this.log.warn(

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { Kafka, type KafkaConfig, logLevel, type Producer, type SASLOptions } from 'kafkajs';
-import { ConfigError } from '../../../lib/config/errors.js';
+import { Kafka, type Producer } from 'kafkajs';
+import { type KafkaClientSettings, kafkaConfig } from '../../../lib/kafka/client-config.js';
 import {
   compressionType,
   type KafkaCompression,
@@ -16,9 +15,7 @@ export interface OutgoingRecord {
   timeMs: number;
 }
 
-export interface ProducerSettings {
-  brokers: string[];
-  clientId: string;
+export interface ProducerSettings extends KafkaClientSettings {
   /**
    * The producer's transactional id: kafkajs sends transactions idempotently (producer id,
    * epoch, sequence numbers), and a restarted agent with the same id fences its old self.
@@ -26,57 +23,6 @@ export interface ProducerSettings {
   transactionalId: string;
   /** lz4, snappy and zstd through codecs registered into kafkajs (lib/kafka/compression.ts). */
   compression: KafkaCompression;
-  /** PEM files; "" for none. TLS is on when any is set or tls is true. */
-  tls: { enabled: boolean; caFile: string; certFile: string; keyFile: string };
-  sasl: {
-    mechanism: 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
-    username: string;
-    passwordFile: string;
-  };
-  /** Per request; also bounds connecting. */
-  requestTimeoutMs: number;
-}
-
-function readKeyFile(key: string, path: string): string | undefined {
-  if (path === '') return undefined;
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(
-      key,
-      `${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
-  }
-}
-
-/** The kafkajs client configuration, TLS and SASL files read now (unreadable: config error). */
-export function kafkaConfig(settings: ProducerSettings): KafkaConfig {
-  const config: KafkaConfig = {
-    clientId: settings.clientId,
-    brokers: settings.brokers,
-    requestTimeout: settings.requestTimeoutMs,
-    connectionTimeout: Math.min(settings.requestTimeoutMs, 10_000),
-    // The sink retries through its spool; kafkajs' own retries only bridge short blips.
-    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
-    logLevel: logLevel.NOTHING,
-  };
-  const { tls } = settings;
-  const ca = readKeyFile('kafka.tlsCaFile', tls.caFile);
-  const cert = readKeyFile('kafka.tlsCertFile', tls.certFile);
-  const key = readKeyFile('kafka.tlsKeyFile', tls.keyFile);
-  if (tls.enabled || ca !== undefined || cert !== undefined) {
-    config.ssl = { ca: ca === undefined ? undefined : [ca], cert, key, rejectUnauthorized: true };
-  }
-  const { sasl } = settings;
-  if (sasl.mechanism !== 'none') {
-    const password = readKeyFile('kafka.saslPasswordFile', sasl.passwordFile) ?? '';
-    config.sasl = {
-      mechanism: sasl.mechanism,
-      username: sasl.username,
-      password: password.trim(),
-    } as SASLOptions;
-  }
-  return config;
 }
 
 /**

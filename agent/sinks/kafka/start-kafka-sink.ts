@@ -2,13 +2,15 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CorralConfig } from '../../../lib/config/schema.js';
+import { kafkaClientSettings } from '../../../lib/kafka/client-config.js';
 import type { RateLimitedLog } from '../../../lib/log/rate-limited.js';
 import { SchemaRegistryError } from '../../../lib/wire/confluent.js';
+import { registryClient } from '../../../lib/wire/registry-client.js';
 import { AvroRecordEncoder } from './avro-encoder.js';
 import { KafkaSink } from './kafka-sink.js';
 import { AgentProducer } from './producer.js';
 import { Spool } from './spool/spool.js';
-import { confluentWriters, registryClient, singleObjectWriters, type WireWriters } from './wire-writers.js';
+import { confluentWriters, singleObjectWriters, type WireWriters } from './wire-writers.js';
 
 /** Spool segments: small enough that dropping the oldest loses little, large enough to be few. */
 const SEGMENT_BYTES = 16 * 1024 * 1024;
@@ -65,13 +67,9 @@ export async function startKafkaSink(
     },
   });
   const producer = new AgentProducer({
-    brokers: k.brokers,
-    clientId: `corral-agent-${host}`,
+    ...kafkaClientSettings(k, `corral-agent-${host}`),
     transactionalId: `corral-agent-${host}`,
     compression: k.compression,
-    requestTimeoutMs: k.requestTimeout,
-    tls: { enabled: k.tls === 'on', caFile: k.tlsCaFile, certFile: k.tlsCertFile, keyFile: k.tlsKeyFile },
-    sasl: { mechanism: k.saslMechanism, username: k.saslUsername, passwordFile: k.saslPasswordFile },
   });
   const encoder = new AvroRecordEncoder(
     { topicPrefix: k.topicPrefix, agentId: host, hostname: host },
@@ -142,6 +140,18 @@ function registerKafkaSinkMetrics(
       this.reset();
       this.inc({ reason: 'full' }, dropped.full);
       this.inc({ reason: 'corrupt' }, dropped.corrupt);
+    },
+  });
+  new Counter({
+    name: 'corral_spool_dropped_bytes_total',
+    help: 'Bytes of spooled records lost (framing included), by the same reasons as the records.',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const bytes = spool.stats.droppedBytes;
+      this.inc({ reason: 'full' }, bytes.full);
+      this.inc({ reason: 'corrupt' }, bytes.corrupt);
     },
   });
 }

@@ -1,7 +1,7 @@
 import {
   ConfluentEncoder,
   confluentMetricBatchWriter,
-  SchemaRegistryClient,
+  type SchemaRegistryClient,
 } from '../../../lib/wire/confluent.js';
 import type { MetricBatchWriter } from '../../../lib/wire/metric-batch-writer.js';
 import type { MetadataUpdateRecord, TaskEventRecord } from '../../../lib/wire/records.js';
@@ -24,23 +24,6 @@ export function singleObjectWriters(): WireWriters {
     taskEvent: singleObjectCodec('TaskEvent').encoder,
     metadataUpdate: singleObjectCodec('MetadataUpdate').encoder,
   };
-}
-
-/**
- * A registry client for a URL that may carry credentials: fetch refuses URLs with user info,
- * so they become a basic Authorization header.
- */
-export function registryClient(url: string, timeoutMs: number): SchemaRegistryClient {
-  const parsed = new URL(url);
-  const headers: Record<string, string> = {};
-  if (parsed.username !== '' || parsed.password !== '') {
-    const user = decodeURIComponent(parsed.username);
-    const password = decodeURIComponent(parsed.password);
-    headers.Authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-    parsed.username = '';
-    parsed.password = '';
-  }
-  return new SchemaRegistryClient({ url: parsed.toString(), timeoutMs, headers });
 }
 
 /**

@@ -6,12 +6,15 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { access, constants, mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
 
-const SOURCE = join(import.meta.dirname, 'mock_broker.c');
-const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
+/** The repository: three levels up, four when compiled into dist/ (the benches import this). */
+const REPO_ROOT = ((up) => (basename(up) === 'dist' ? dirname(up) : up))(
+  join(import.meta.dirname, '..', '..', '..'),
+);
+const SOURCE = join(REPO_ROOT, 'test', 'helpers', 'kafka-broker', 'mock_broker.c');
 const CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'corral-kafka-broker');
 const CFLAGS = ['-O2'];
 const LIBS = ['-lrdkafka'];

@@ -10,7 +10,10 @@ export const READ_CHUNK_BYTES = 1 << 20;
 
 export type FrameItem =
   | { kind: 'frame'; offset: number; end: number; record: SpoolRecord }
-  /** Nothing from offset to the segment's end can be read: the frame there is damaged or cut short. */
+  /**
+   * The frame at offset is damaged or cut short and reading stops there: frames have no resync
+   * marker to read on from (recover.ts salvages past it at open, with the whole segment in hand).
+   */
   | { kind: 'corrupt'; offset: number; reason: CorruptReason | 'truncated' };
 
 /** Reads up to `length` bytes at `position`; shorter only where the file ends. */

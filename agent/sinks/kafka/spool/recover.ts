@@ -1,18 +1,26 @@
 /**
  * Rebuilds the spool's state from disk at open: which segments remain, how many records each
- * holds past the cursor, and where a crash or bit rot left a segment unreadable.
+ * holds past the cursor, and what a crash or bit rot damaged (salvaged around, see salvage.ts).
  */
-import { open, stat, truncate } from 'node:fs/promises';
+import { copyFile, open, rename, stat, truncate } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Cursor } from './cursor.js';
-import { type FrameItem, readFrames } from './frame-reader.js';
+import { readAt, readFrames } from './frame-reader.js';
+import { type DamagedRegion, salvageFrames } from './salvage.js';
 import type { Segment } from './segment.js';
-import { listSegments, segmentPath, unlinkIfPresent } from './segment-files.js';
+import {
+  fsyncDir,
+  listSegments,
+  removeSalvageLeftovers,
+  salvagePath,
+  segmentPath,
+  unlinkIfPresent,
+  writeAllAt,
+} from './segment-files.js';
 
-export interface CorruptTail {
+/** A damaged region of a segment as it was on disk, skipped at open; the records there are lost. */
+export interface DamagedBytes extends DamagedRegion {
   sequence: number;
-  offset: number;
-  bytes: number;
-  reason: Extract<FrameItem, { kind: 'corrupt' }>['reason'];
 }
 
 export interface RecoveredState {
@@ -20,13 +28,14 @@ export interface RecoveredState {
   segments: Segment[];
   /** Higher than any sequence on disk or in the cursor, so a new segment is never mistaken for an acknowledged one. */
   nextSequence: number;
-  /** Tails cut off because they could not be read; the records there are lost. */
-  corrupt: CorruptTail[];
+  /** Regions skipped because they could not be read, oldest first. */
+  damaged: DamagedBytes[];
 }
 
 interface ScanResult {
   records: number;
-  corrupt: Extract<FrameItem, { kind: 'corrupt' }> | undefined;
+  /** Where the first frame that does not check out starts. */
+  damagedAt: number | undefined;
 }
 
 async function scanSegment(path: string, from: number, size: number): Promise<ScanResult> {
@@ -34,20 +43,68 @@ async function scanSegment(path: string, from: number, size: number): Promise<Sc
   try {
     let records = 0;
     for await (const item of readFrames(handle, from, size)) {
-      if (item.kind === 'corrupt') return { records, corrupt: item };
+      if (item.kind === 'corrupt') return { records, damagedAt: item.offset };
       records++;
     }
-    return { records, corrupt: undefined };
+    return { records, damagedAt: undefined };
   } finally {
     await handle.close();
   }
 }
 
+interface Salvaged {
+  records: number;
+  size: number;
+  damaged: DamagedRegion[];
+}
+
+/**
+ * Keeps every good frame from `damagedAt` (the first bad one) to the end of the segment and
+ * drops the damaged bytes between them, so the next open finds a clean segment and counts
+ * nothing again. Everything before `damagedAt`, the cursor's offset included, stays as it was.
+ */
+async function salvageSegment(path: string, damagedAt: number, size: number): Promise<Salvaged> {
+  const handle = await open(path, 'r');
+  let rest: Buffer;
+  try {
+    // Segments are bounded (a frame larger than segmentBytes is alone in its own): read at once.
+    rest = await readAt(handle, damagedAt, size - damagedAt);
+  } finally {
+    await handle.close();
+  }
+  const salvage = await salvageFrames(rest, 0);
+  const damaged = salvage.damaged.map((region) => ({ ...region, offset: damagedAt + region.offset }));
+  const keptBytes = salvage.runs.reduce((sum, run) => sum + run.end - run.start, 0);
+  if (keptBytes === 0) {
+    // Nothing good after the damage (a torn write, a damaged last frame): cut it off in place.
+    await truncate(path, damagedAt);
+    return { records: 0, size: damagedAt, damaged };
+  }
+  // Good frames move up over the damaged bytes: rewrite the file and rename it into place, so a
+  // crash leaves either the damaged segment (salvaged again at the next open) or the salvaged one.
+  const temp = salvagePath(path);
+  await copyFile(path, temp);
+  const out = await open(temp, 'r+');
+  try {
+    const runs = salvage.runs.map((run) => rest.subarray(run.start, run.end));
+    await writeAllAt(out, runs, damagedAt);
+    await out.truncate(damagedAt + keptBytes);
+    await out.sync();
+  } finally {
+    await out.close();
+  }
+  await rename(temp, path);
+  await fsyncDir(dirname(path));
+  return { records: salvage.records, size: damagedAt + keptBytes, damaged };
+}
+
 /** `cursor` undefined replays every segment on disk (no cursor yet, or an unreadable one). */
 export async function recoverSegments(dir: string, cursor: Cursor | undefined): Promise<RecoveredState> {
+  // A salvage interrupted by a crash: its segment is still the original, salvaged again below.
+  await removeSalvageLeftovers(dir);
   const sequences = await listSegments(dir);
   const segments: Segment[] = [];
-  const corrupt: CorruptTail[] = [];
+  const damaged: DamagedBytes[] = [];
   for (const sequence of sequences) {
     const path = segmentPath(dir, sequence);
     // Acknowledged already: the process stopped between writing the cursor and deleting these.
@@ -59,24 +116,19 @@ export async function recoverSegments(dir: string, cursor: Cursor | undefined): 
     let size = (await stat(path)).size;
     if (from < size) {
       const scan = await scanSegment(path, from, size);
-      if (scan.corrupt !== undefined) {
-        // Frames carry no resync marker, so nothing after a bad frame can be trusted; cutting it
-        // off keeps the next open from counting the same loss again.
-        corrupt.push({
-          sequence,
-          offset: scan.corrupt.offset,
-          bytes: size - scan.corrupt.offset,
-          reason: scan.corrupt.reason,
-        });
-        await truncate(path, scan.corrupt.offset);
-        size = scan.corrupt.offset;
+      let records = scan.records;
+      if (scan.damagedAt !== undefined) {
+        const salvaged = await salvageSegment(path, scan.damagedAt, size);
+        records += salvaged.records;
+        size = salvaged.size;
+        for (const region of salvaged.damaged) damaged.push({ sequence, ...region });
       }
-      if (scan.records > 0) {
+      if (records > 0) {
         segments.push({
           sequence,
           path,
           size,
-          records: scan.records,
+          records,
           ackedOffset: from,
           ackedRecords: 0,
           handle: undefined,
@@ -88,5 +140,5 @@ export async function recoverSegments(dir: string, cursor: Cursor | undefined): 
     await unlinkIfPresent(path);
   }
   const highest = Math.max(-1, cursor?.segment ?? -1, ...sequences);
-  return { segments, nextSequence: highest + 1, corrupt };
+  return { segments, nextSequence: highest + 1, damaged };
 }

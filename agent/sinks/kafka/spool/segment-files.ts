@@ -3,6 +3,9 @@ import { type FileHandle, open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const SEGMENT_NAME = /^(\d{16})\.seg$/;
+/** A segment being rewritten at open (see recover.ts), renamed over the segment once on disk. */
+const SALVAGE_SUFFIX = '.salvage';
+const SALVAGE_NAME = /^\d{16}\.seg\.salvage$/;
 
 /** Zero-padded so that name order is sequence order for anyone listing the directory. */
 export function segmentFileName(sequence: number): string {
@@ -21,6 +24,17 @@ export async function listSegments(dir: string): Promise<number[]> {
     if (match?.[1] !== undefined) sequences.push(Number(match[1]));
   }
   return sequences.sort((a, b) => a - b);
+}
+
+export function salvagePath(segmentPath: string): string {
+  return `${segmentPath}${SALVAGE_SUFFIX}`;
+}
+
+/** Deletes salvage files a crash left behind (their segments are still the originals). */
+export async function removeSalvageLeftovers(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (SALVAGE_NAME.test(name)) await unlinkIfPresent(join(dir, name));
+  }
 }
 
 /** Makes a created, renamed or removed directory entry survive power loss. */

@@ -92,10 +92,15 @@ export class Spool {
         'spool cursor unreadable: replaying from the oldest segment (records may be delivered twice)',
       );
     }
-    for (const tail of recovered.corrupt) {
-      // How many records the unreadable bytes held can't be known: count the one that failed.
-      spool.#reportDrop('corrupt', 1, tail.bytes);
-      settings.logger?.warn({ dir, ...tail }, 'spool segment damaged: skipped the rest of it');
+    for (const region of recovered.damaged) {
+      // Exact bytes; records exact where the frame boundaries survived, else 1 (a lower bound).
+      spool.#reportDrop('corrupt', region.records, region.bytes);
+      settings.logger?.warn(
+        { dir, ...region },
+        region.reason === 'truncated'
+          ? 'spool segment ends in a partly written record: cut it off'
+          : 'spool segment damaged: skipped the damaged bytes, kept the records around them',
+      );
     }
     if (settings.fsync === 'interval') {
       spool.#timer = setInterval(() => spool.#syncInBackground(), settings.fsyncIntervalMs);
@@ -295,8 +300,10 @@ export class Spool {
   }
 
   /**
-   * The frame at `offset` went bad after open (open() cuts off what it finds): the rest of
-   * the segment is unreadable. We counted its records, so the drop reports their real number.
+   * The frame at `offset` went bad after open (open() salvages what it finds): the rest of the
+   * segment is cut off. We counted its records, so the drop reports their real number. Unlike
+   * open(), this does not salvage past the damage: positions of entries already handed out, and
+   * the segment being appended to, would move.
    */
   async #discardTail(segment: Segment, offset: number, readableRecords: number): Promise<void> {
     // Cut at the bad frame, the segment ends with good frames again; if it is the one being

@@ -1,0 +1,222 @@
+/**
+ * npm run bench:collector-insert
+ *
+ * Insert throughput into embedded ClickHouse (chdb) with the full schema (every migration,
+ * so the minute and hour rollups' materialized views run on each insert): realistic metric
+ * batches (one container's datapoints per batch, 500 per batch: counters with rates, gauges,
+ * sets, 20 timers with 4 percentiles, 3 tags each, shared dimensions with labels) from 200
+ * containers of 20 tasks of 4 frameworks, successive 10 s intervals, inserted 100,000
+ * datapoints at a time (collector.batchRows) with a deduplication token each. Prints JSON:
+ *   build       RowsBuilder.add + payloads(): datapoints/s on the JS thread
+ *   sequential  build, then insert, then the next: datapoints/s end to end
+ *   pipelined   the next batch built while the previous insert runs (what a consumer can do)
+ * with CPU seconds per second of wall clock (the engine's threads are in this process).
+ * Target: >= 500,000 datapoints/s into embedded ClickHouse.
+ *   BENCH_ROWS      datapoints per measurement (default 2,000,000)
+ *   BENCH_DATA_DIR  where the data goes (default: a temporary directory, removed after)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CollectorRecord } from '../../collector/model.js';
+import { RowsBuilder } from '../../collector/sinks/clickhouse/rows.js';
+import { EmbeddedStorage } from '../../collector/storage/embedded-storage.js';
+import { migrate } from '../../collector/storage/migrations.js';
+import type { InsertPayload, Storage } from '../../collector/storage/storage.js';
+import type { Datapoint } from '../../lib/model/datapoint.js';
+import type { Dimensions } from '../../lib/model/dimensions.js';
+
+const DATAPOINTS_PER_BATCH = 500;
+const CONTAINERS = 200;
+const INSERT_ROWS = CONTAINERS * DATAPOINTS_PER_BATCH;
+const TOTAL_ROWS = Number(process.env.BENCH_ROWS ?? 2_000_000);
+const TARGET_PER_SECOND = 500_000;
+const INTERVAL_MS = 10_000;
+// Recent enough for every TTL: rows older than their table's TTL are dropped as they are inserted.
+const START_MS = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+
+const FRAMEWORKS = ['marathon', 'spark', 'kafka', 'jenkins'];
+
+function containerDimensions(c: number): Readonly<Dimensions> {
+  const framework = FRAMEWORKS[c % FRAMEWORKS.length]!;
+  const task = `${framework}-app-${c % 20}`;
+  const containerId = `${c.toString(16).padStart(8, '0')}-c0ffee-4b7f-a1cf-3f1f1d6c0e55`;
+  return Object.freeze({
+    cluster_id: 'prod-eu-1',
+    agent_id: `6a1b4c6e-92d1-4b7f-a1cf-3f1f1d6c0e55-S${c % 16}`,
+    hostname: `node-${String(c % 16).padStart(3, '0')}.eu-west-1.internal`,
+    framework_id: `6a1b4c6e-92d1-4b7f-a1cf-3f1f1d6c0e55-000${c % FRAMEWORKS.length}`,
+    framework_name: framework,
+    framework_role: 'services',
+    executor_id: `${task}.instance-${c}`,
+    task_id: `${task}.instance-${c}._app.1`,
+    task_name: task,
+    container_id: containerId,
+    labels: Object.freeze({ team: `team-${c % 7}`, tier: 'backend', version: '2.14.1' }),
+  });
+}
+
+/** One container's datapoints for one interval, built the way the collector's decoder builds them. */
+function batch(dimensions: Readonly<Dimensions>, timeMs: number, seed: number): CollectorRecord {
+  const datapoints: Datapoint[] = [];
+  for (let i = 0; i < DATAPOINTS_PER_BATCH; i++) {
+    const slot = i % 25;
+    const kind = slot === 0 ? 'timer' : slot === 1 ? 'set' : slot % 2 === 0 ? 'counter' : 'gauge';
+    const base =
+      kind === 'timer'
+        ? 'http.request.duration'
+        : kind === 'set'
+          ? 'users.active'
+          : kind === 'counter'
+            ? 'http.requests'
+            : 'memory.usage_bytes';
+    const value = kind === 'gauge' ? 734_003_200 + ((i * 7919 + seed) % 100_000) : 1520 + ((i + seed) % 97);
+    const point: Datapoint = {
+      name: `${base}.${i % 100}`,
+      kind,
+      value,
+      unit: kind === 'timer' ? 'ms' : kind === 'gauge' ? 'bytes' : '',
+      timeMs,
+      tags: { env: 'prod', region: 'eu-west-1', endpoint: `/api/v1/items/${i % 25}` },
+    };
+    point.containerId = dimensions.container_id;
+    if (kind === 'counter') point.rate = value / 10;
+    if (kind === 'timer')
+      point.timer = {
+        count: 1200 + i,
+        sum: 54_321.5 + seed,
+        min: 0.7,
+        max: 812.25,
+        mean: 45.27,
+        stddev: 31.9,
+        percentiles: { '50': 38.5, '90': 88.1, '95': 120.75, '99': 402.5 },
+        approximate: false,
+      };
+    datapoints.push(point);
+  }
+  return { type: 'metrics', agentId: 'bench', batchId: `${seed}`, dimensions, datapoints };
+}
+
+/** One interval: every container's batch (CONTAINERS x 500 = 100,000 datapoints, one insert). */
+function interval(): CollectorRecord[] {
+  return Array.from({ length: CONTAINERS }, (_, c) => batch(containerDimensions(c), START_MS, c));
+}
+
+/** Moves the interval's datapoints to the n-th interval (as the next flush would time them). */
+function moveTo(records: readonly CollectorRecord[], n: number): void {
+  const timeMs = START_MS + n * INTERVAL_MS;
+  for (const record of records)
+    if (record.type === 'metrics') for (const p of record.datapoints) p.timeMs = timeMs;
+}
+
+interface Measurement {
+  datapointsPerSecond: number;
+  cpuPerSecond: number;
+  seconds: number;
+}
+
+async function measure(rows: number, run: () => Promise<void> | void): Promise<Measurement> {
+  const cpu = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  await run();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const used = process.cpuUsage(cpu);
+  return {
+    datapointsPerSecond: Math.round(rows / seconds),
+    cpuPerSecond: Number(((used.user + used.system) / 1e6 / seconds).toFixed(2)),
+    seconds: Number(seconds.toFixed(3)),
+  };
+}
+
+let token = 0;
+async function insertAll(storage: Storage, payloads: InsertPayload[]): Promise<void> {
+  const id = `bench:${++token}`;
+  for (const payload of payloads) await storage.insert(payload, { dedupToken: id });
+}
+
+/** Builds (and inserts, given a storage) intervals first.., the next built while the last is inserted when pipelined. */
+async function run(
+  storage: Storage | null,
+  records: CollectorRecord[],
+  first: number,
+  intervals: number,
+  pipelined: boolean,
+): Promise<void> {
+  const builder = new RowsBuilder();
+  let inFlight: Promise<void> = Promise.resolve();
+  for (let n = first; n < first + intervals; n++) {
+    moveTo(records, n);
+    for (const record of records) builder.add(record);
+    const payloads = builder.payloads();
+    builder.reset();
+    if (storage === null) continue;
+    if (pipelined) {
+      await inFlight;
+      inFlight = insertAll(storage, payloads);
+    } else await insertAll(storage, payloads);
+  }
+  await inFlight;
+}
+
+async function main(): Promise<void> {
+  const dir = process.env.BENCH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'corral-bench-insert-'));
+  const storage = await EmbeddedStorage.open({ dataDir: dir, database: 'corral_bench' });
+  try {
+    await migrate(storage, {
+      database: 'corral_bench',
+      cluster: '',
+      ttlSeconds: {
+        datapoints: 30 * 86400,
+        rollups_1m: 90 * 86400,
+        rollups_1h: 730 * 86400,
+        events: 365 * 86400,
+      },
+      dedupWindow: 10_000,
+    });
+    const records = interval();
+    const intervals = Math.max(1, Math.round(TOTAL_ROWS / INSERT_ROWS));
+    const rows = intervals * INSERT_ROWS;
+    await run(null, records, 0, 3, false); // warm up the JIT
+    const build = await measure(rows, () => run(null, records, 0, intervals, false));
+    await run(storage, records, 0, 2, false); // warm up the engine
+    const sequential = await measure(rows, () => run(storage, records, 2, intervals, false));
+    const pipelined = await measure(rows, () => run(storage, records, 2 + intervals, intervals, true));
+
+    const [stored] = await storage.query<{ datapoints: string; timers: string; minutes: string }>(
+      `SELECT (SELECT count() FROM datapoints) AS datapoints, (SELECT count() FROM timer_summaries) AS timers,
+        (SELECT count() FROM datapoints_1m) AS minutes`,
+    );
+    const [bytes] = await storage.query<{ bytes: string }>(
+      "SELECT sum(bytes_on_disk) AS bytes FROM system.parts WHERE database = 'corral_bench' AND table = 'datapoints' AND active",
+    );
+    console.log(
+      JSON.stringify(
+        {
+          cpu: cpus()[0]?.model ?? 'unknown',
+          cores: cpus().length,
+          datapoints: rows,
+          insertRows: INSERT_ROWS,
+          build: { ...build, microsecondsPerDatapoint: Number((1e6 / build.datapointsPerSecond).toFixed(3)) },
+          sequential,
+          pipelined,
+          stored: {
+            datapointRows: Number(stored?.datapoints),
+            timerRows: Number(stored?.timers),
+            minuteRollupRows: Number(stored?.minutes),
+            datapointBytesOnDisk: Number(bytes?.bytes),
+          },
+          target: TARGET_PER_SECOND,
+          meetsTarget:
+            Math.max(sequential.datapointsPerSecond, pipelined.datapointsPerSecond) >= TARGET_PER_SECOND,
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    await storage.close();
+    if (process.env.BENCH_DATA_DIR === undefined) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,33 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { HostPort } from '../../lib/config/host-port.js';
+
+export interface CollectorHttpOptions {
+  address: NonNullable<HostPort>;
+  registry: Registry;
+  logger: Logger;
+  /** Why the collector is not ready (Kafka group not joined, storage not answering), or undefined. */
+  notReady(): Promise<string | undefined>;
+}
+
+/** The collector's HTTP API: liveness, readiness and its own metrics for Prometheus. */
+export async function startCollectorHttp(options: CollectorHttpOptions): Promise<FastifyInstance> {
+  // Request lines are not logged (probes and scrapes every few seconds): warn and up only.
+  const app = Fastify({
+    loggerInstance: options.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+  });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const reason = await options.notReady();
+    if (reason === undefined) return { status: 'ready' };
+    reply.code(503);
+    return { status: 'not ready', reason };
+  });
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', options.registry.contentType);
+    return options.registry.metrics();
+  });
+  await app.listen({ host: options.address.host, port: options.address.port });
+  return app;
+}

@@ -1,0 +1,139 @@
+/**
+ * The collector's kafkajs consumer: one group (collector.groupId) over the metrics, events and
+ * metadata topics, whose partitions the group's collectors share. Offsets are never committed
+ * by kafkajs (autoCommit off, nothing auto-resolved): the pipeline commits a partition's
+ * offset once the chunk ending there is stored (collector/pipeline/pipeline.ts).
+ */
+import { type Batch, type Consumer, type EachBatchPayload, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { type KafkaClientSettings, kafkaConfig } from '../../../lib/kafka/client-config.js';
+import { registerKafkaCodecs } from '../../../lib/kafka/compression.js';
+import type { BatchControl, ConsumedBatch } from '../../pipeline/pipeline.js';
+
+/** What consumed batches go to. */
+export interface BatchHandler {
+  handle(batch: ConsumedBatch, control: BatchControl): Promise<void>;
+  /** The group was (re)joined: fetching restarts from the committed offsets. */
+  reset(): void;
+}
+
+export interface KafkaSourceOptions {
+  client: KafkaClientSettings;
+  groupId: string;
+  topics: readonly string[];
+  handler: BatchHandler;
+  logger: Logger;
+  /** The consumer gave up for good (kafkajs will not restart it). */
+  onFatal?: (error: Error) => void;
+}
+
+/**
+ * A member that stops heartbeating is replaced after this long (a crashed collector's
+ * partitions move on; kafkajs's 30 s default would hold them three times as long).
+ */
+const SESSION_TIMEOUT_MS = 10_000;
+const HEARTBEAT_INTERVAL_MS = 3000;
+/** Longest a fetch waits for new messages on caught-up partitions. */
+const MAX_FETCH_WAIT_MS = 500;
+/**
+ * Partitions handled at once: a caught-up partition's handler waits for its chunk to be due,
+ * and partitions waiting together take one batchInterval, not one each.
+ */
+const PARTITIONS_AT_ONCE = 32;
+
+export class KafkaSource {
+  private readonly consumer: Consumer;
+  private joined = false;
+
+  constructor(private readonly options: KafkaSourceOptions) {
+    registerKafkaCodecs();
+    // Retries bridge broker blips; a consumer that exhausts them is restarted by kafkajs.
+    const kafka = new Kafka(
+      kafkaConfig(options.client, { retries: 8, initialRetryTime: 300, maxRetryTime: 5000 }),
+    );
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: SESSION_TIMEOUT_MS,
+      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      maxWaitTimeInMs: MAX_FETCH_WAIT_MS,
+      allowAutoTopicCreation: false,
+      // Aborted transactions (an agent's failed send, which it sends again) are not read.
+      readUncommitted: false,
+    });
+    this.watch();
+  }
+
+  /** In the group with partitions to read (readiness). */
+  get connected(): boolean {
+    return this.joined;
+  }
+
+  async start(): Promise<void> {
+    const { consumer, options } = this;
+    await consumer.connect();
+    // A new group starts at the beginning: what agents sent before the first collector ran is kept.
+    await consumer.subscribe({ topics: [...options.topics], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
+      eachBatch: (payload) => options.handler.handle(consumedBatch(payload.batch), control(payload)),
+    });
+  }
+
+  /** Waits for the batches being handled (their chunks written and committed), then leaves the group. */
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    this.joined = false;
+  }
+
+  private watch(): void {
+    const { consumer, options } = this;
+    const { logger } = options;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      options.handler.reset();
+      this.joined = true;
+      logger.info(
+        { groupId: payload.groupId, memberId: payload.memberId, assignment: payload.memberAssignment },
+        'joined the consumer group',
+      );
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.joined = false;
+      logger.error({ err: payload.error, restart: payload.restart }, 'Kafka consumer crashed');
+      if (!payload.restart) options.onFatal?.(payload.error);
+    });
+    consumer.on(consumer.events.STOP, () => {
+      this.joined = false;
+    });
+  }
+}
+
+/** kafkajs's batch keeps the offset it fetched from, untyped. */
+function fetchedOffset(batch: Batch): bigint {
+  const fetched = (batch as Batch & { fetchedOffset?: string }).fetchedOffset;
+  return BigInt(fetched ?? batch.firstOffset() ?? batch.lastOffset());
+}
+
+function consumedBatch(batch: Batch): ConsumedBatch {
+  return {
+    topic: batch.topic,
+    partition: batch.partition,
+    messages: batch.messages,
+    fetchedOffset: fetchedOffset(batch),
+    fetchedUpTo: BigInt(batch.lastOffset()) + 1n,
+    highWatermark: BigInt(batch.highWatermark),
+  };
+}
+
+function control(payload: EachBatchPayload): BatchControl {
+  return {
+    heartbeat: payload.heartbeat,
+    isRunning: payload.isRunning,
+    resolveOffset: payload.resolveOffset,
+    commit: (topic, partition, offset) =>
+      payload.commitOffsetsIfNecessary({
+        topics: [{ topic, partitions: [{ partition, offset: offset.toString() }] }],
+      }),
+  };
+}

@@ -1,0 +1,153 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { EmbeddedStorage } from '../../collector/storage/embedded-storage.js';
+import { REPO_ROOT } from './agent-process.js';
+
+const CLI = join(REPO_ROOT, 'bin', 'corral.js');
+
+export interface CollectorProcess {
+  readonly child: ChildProcess;
+  /** Every JSON log line so far (stderr). */
+  readonly logs: Record<string, unknown>[];
+  /** The HTTP API, http://127.0.0.1:port. */
+  readonly httpBase: string;
+  /** Resolves when `predicate` holds over the log lines so far; rejects on timeout or exit. */
+  waitForLog(
+    predicate: (logs: Record<string, unknown>[]) => boolean,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<void>;
+  /** The exit code and signal, once the process is gone. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export interface CollectorProcessOptions {
+  brokers: readonly string[];
+  topicPrefix: string;
+  dataDir: string;
+  groupId: string;
+  /** More flags (later flags win). */
+  args?: readonly string[];
+  env?: Record<string, string>;
+  /** Resolve once the collector has joined its group (default), or as soon as it listens. */
+  waitFor?: 'consuming' | 'listening';
+}
+
+/**
+ * Runs the real CLI (`corral collector`) with embedded ClickHouse in `dataDir`, its HTTP API
+ * on an ephemeral port, and follows its log.
+ */
+export async function startCollector(options: CollectorProcessOptions): Promise<CollectorProcess> {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('CORRAL_')),
+  );
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'collector',
+      '--log-format',
+      'json',
+      '--kafka-brokers',
+      options.brokers.join(','),
+      '--kafka-topic-prefix',
+      options.topicPrefix,
+      '--collector-group-id',
+      options.groupId,
+      '--collector-data-dir',
+      options.dataDir,
+      '--collector-http',
+      '127.0.0.1:0',
+      '--collector-batch-interval',
+      '200ms',
+      ...(options.args ?? []),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...clean, ...options.env } },
+  );
+  const logs: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  createInterface({ input: child.stderr! }).on('line', (text) => {
+    logs.push(
+      text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { msg: text, plain: true },
+    );
+    for (const waiter of waiters) waiter();
+  });
+  const exited = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+  }));
+
+  const waitForLog = (
+    predicate: (logs: Record<string, unknown>[]) => boolean,
+    what: string,
+    timeoutMs = 30_000,
+  ) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!predicate(logs)) return;
+        cleanup();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out waiting for ${what}; collector log: ${JSON.stringify(logs.slice(-5))}`));
+      }, timeoutMs);
+      const onExit = () => {
+        cleanup();
+        reject(
+          new Error(`collector exited while waiting for ${what}; log: ${JSON.stringify(logs.slice(-5))}`),
+        );
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        child.off('exit', onExit);
+      };
+      waiters.add(check);
+      child.once('exit', onExit);
+      check();
+    });
+
+  const listening = (l: Record<string, unknown>) => l.msg === 'collector HTTP API listening';
+  await waitForLog((l) => l.some(listening), 'the collector HTTP API');
+  const port = (logs.find(listening)!.address as { port: number }).port;
+  if ((options.waitFor ?? 'consuming') === 'consuming')
+    await waitForLog(
+      (l) => l.some((line) => line.msg === 'collector consuming'),
+      'the collector to join its group',
+    );
+
+  return {
+    child,
+    logs,
+    httpBase: `http://127.0.0.1:${port}`,
+    waitForLog,
+    exited,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return (await exited).code;
+    },
+  };
+}
+
+/**
+ * Runs `sql` against a collector's data directory (the collector must have exited: one process
+ * at a time on a directory). libchdb serves one directory per process; it can open another
+ * once the previous one is closed, which EmbeddedStorage.close does.
+ */
+export async function queryDataDir<T = Record<string, unknown>>(
+  dataDir: string,
+  sql: string,
+  database = 'corral',
+): Promise<T[]> {
+  const storage = await EmbeddedStorage.open({ dataDir, database });
+  try {
+    return await storage.query<T>(sql);
+  } finally {
+    await storage.close();
+  }
+}
