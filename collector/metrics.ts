@@ -1,5 +1,6 @@
 /** The collector's self-metrics (corral_collector_*), read from the pipeline's counters at scrape time. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { collectedCounter, collectedGauge } from '../lib/metrics/collected.js';
 import type { PoisonReason } from './model.js';
 import type { PipelineStats } from './pipeline/stats.js';
 import type { MetadataEnricher } from './transforms/enrich/metadata-enricher.js';
@@ -16,24 +17,9 @@ export function registerCollectorMetrics(
   { stats, deadLetters, enricher }: CollectorMetricsSources,
 ): { observeInsert(table: string, seconds: number): void } {
   const counter = (name: string, help: string, value: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(value());
-      },
-    });
+    collectedCounter(registry, name, help, value);
   const gauge = (name: string, help: string, value: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(value());
-      },
-    });
+    collectedGauge(registry, name, help, value);
   new Counter({
     name: 'corral_collector_messages_consumed_total',
     help: 'Kafka messages consumed, by topic (metrics, events, metadata).',

@@ -245,7 +245,8 @@ const kafka = {
   ),
   requestTimeout: setting(duration({ min: '100ms' }), {
     default: '30s',
-    description: 'Most time one produce request may take before the batch goes to the spool.',
+    description:
+      "Most time one Kafka request may take: a produce request before its batch stays spooled for a retry; the collector's fetches and commits.",
   }),
   tls: setting(oneOf(['off', 'on']), {
     default: 'off',

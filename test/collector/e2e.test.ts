@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetadataUpdate, TaskEvent } from '../../lib/model/dimensions.js';
 import { metadataUpdateToRecord, taskEventToRecord } from '../../lib/wire/datapoint-codec.js';
 import { singleObjectCodec } from '../../lib/wire/single-object.js';
-import { type AgentProcess, selfMetrics, startAgent } from '../helpers/agent-process.js';
+import { type AgentProcess, kafkaAgentFlags, selfMetrics, startAgent } from '../helpers/agent-process.js';
 import { type CollectorProcess, queryDataDir, startCollector } from '../helpers/collector-process.js';
 import { type KafkaBroker, startKafkaBroker } from '../helpers/kafka-broker/index.js';
 import { consumeMetrics, type MetricsConsumer } from '../helpers/kafka-consumer.js';
@@ -140,18 +140,9 @@ describe('agent -> Kafka -> collector -> embedded ClickHouse (real CLIs, mock br
       }),
       consumeMetrics(broker.bootstrap, `${prefix}metrics`, `check-${prefix}`),
     ]);
-    agent = await startAgent([
-      '--sink',
-      'kafka',
-      '--kafka-brokers',
-      broker.bootstrap.join(','),
-      '--kafka-topic-prefix',
-      prefix,
-      '--kafka-spool-dir',
-      join(dataDir, 'spool'),
-      '--statsd-flush-interval',
-      '200ms',
-    ]);
+    agent = await startAgent(
+      kafkaAgentFlags({ brokers: broker.bootstrap, prefix, spoolDir: join(dataDir, 'spool') }),
+    );
     const statsd = statsdClient(agent.udpPort);
     statsd.increment('orders', 5, { region: 'eu' });
     statsd.gauge('temperature', 21.5, { room: 'lab' });

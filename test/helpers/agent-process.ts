@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { waitForChild } from './child-process-waiter.js';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(REPO_ROOT, 'bin', 'corral.js');
@@ -97,30 +98,13 @@ export async function startAgent(extraArgs: string[] = [], sources = 'statsd'): 
   const exited = once(child, 'exit');
 
   const waitFor = (predicate: () => boolean, what: string, timeoutMs = 15_000) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!predicate()) return;
-        cleanup();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`timed out waiting for ${what}; stderr: ${JSON.stringify(logs.slice(-5))}`));
-      }, timeoutMs);
-      const onExit = () => {
-        cleanup();
-        reject(
-          new Error(`agent exited while waiting for ${what}; stderr: ${JSON.stringify(logs.slice(-5))}`),
-        );
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        waiters.delete(check);
-        child.off('exit', onExit);
-      };
-      waiters.add(check);
-      child.once('exit', onExit);
-      check();
+    waitForChild(predicate, {
+      child,
+      waiters,
+      name: 'agent',
+      what,
+      timeoutMs,
+      detail: () => `stderr: ${JSON.stringify(logs.slice(-5))}`,
     });
 
   const portOf = (message: string) => {
@@ -185,4 +169,25 @@ export async function selfMetrics(base: string): Promise<Map<string, number>> {
     samples.set(line.slice(0, space), Number(line.slice(space + 1)));
   }
   return samples;
+}
+
+export interface KafkaAgentFlagOptions {
+  brokers: readonly string[];
+  prefix: string;
+  spoolDir: string;
+  /** --kafka-request-timeout, when given. */
+  requestTimeout?: string;
+  /** --statsd-flush-interval; 200ms unless given. */
+  flushInterval?: string;
+}
+
+/** The agent flags for the Kafka sink on `brokers` (topics `prefix`*, spool in `spoolDir`). */
+export function kafkaAgentFlags(options: KafkaAgentFlagOptions): string[] {
+  const { brokers, prefix, spoolDir, requestTimeout, flushInterval = '200ms' } = options;
+  return [
+    ...['--sink', 'kafka', '--kafka-brokers', brokers.join(',')],
+    ...['--kafka-topic-prefix', prefix, '--kafka-spool-dir', spoolDir],
+    ...(requestTimeout === undefined ? [] : ['--kafka-request-timeout', requestTimeout]),
+    ...['--statsd-flush-interval', flushInterval],
+  ];
 }

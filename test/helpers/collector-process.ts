@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EmbeddedStorage } from '../../collector/storage/embedded-storage.js';
 import { REPO_ROOT } from './agent-process.js';
+import { waitForChild } from './child-process-waiter.js';
 
 const CLI = join(REPO_ROOT, 'bin', 'corral.js');
 
@@ -86,30 +87,13 @@ export async function startCollector(options: CollectorProcessOptions): Promise<
     what: string,
     timeoutMs = 30_000,
   ) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!predicate(logs)) return;
-        cleanup();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`timed out waiting for ${what}; collector log: ${JSON.stringify(logs.slice(-5))}`));
-      }, timeoutMs);
-      const onExit = () => {
-        cleanup();
-        reject(
-          new Error(`collector exited while waiting for ${what}; log: ${JSON.stringify(logs.slice(-5))}`),
-        );
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        waiters.delete(check);
-        child.off('exit', onExit);
-      };
-      waiters.add(check);
-      child.once('exit', onExit);
-      check();
+    waitForChild(() => predicate(logs), {
+      child,
+      waiters,
+      name: 'collector',
+      what,
+      timeoutMs,
+      detail: () => `collector log: ${JSON.stringify(logs.slice(-5))}`,
     });
 
   const listening = (l: Record<string, unknown>) => l.msg === 'collector HTTP API listening';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type AgentProcess, startAgent } from '../helpers/agent-process.js';
+import { type AgentProcess, kafkaAgentFlags, startAgent } from '../helpers/agent-process.js';
 import { type KafkaBroker, startKafkaBroker } from '../helpers/kafka-broker/index.js';
 import { consumeMetrics, type MetricsConsumer } from '../helpers/kafka-consumer.js';
 import { statsdClient } from '../helpers/statsd-client.js';
@@ -37,20 +37,7 @@ describe('agent -> Kafka (real CLI, librdkafka mock broker, kafkajs consumer dec
   });
 
   const start = () =>
-    startAgent([
-      '--sink',
-      'kafka',
-      '--kafka-brokers',
-      broker.bootstrap.join(','),
-      '--kafka-topic-prefix',
-      prefix,
-      '--kafka-spool-dir',
-      spoolDir,
-      '--kafka-request-timeout',
-      '2s',
-      '--statsd-flush-interval',
-      '200ms',
-    ]);
+    startAgent(kafkaAgentFlags({ brokers: broker.bootstrap, prefix, spoolDir, requestTimeout: '2s' }));
 
   /** Waits until the agent has logged at least n failed sends (it spools and retries). */
   const failedSends = (n: number) =>

@@ -6,7 +6,13 @@ import type { StatsD } from 'hot-shots';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../agent/sinks/kafka/spool/frame.js';
 import { singleObjectCodec } from '../../lib/wire/single-object.js';
-import { type AgentProcess, httpBase, selfMetrics, startAgent } from '../helpers/agent-process.js';
+import {
+  type AgentProcess,
+  httpBase,
+  kafkaAgentFlags,
+  selfMetrics,
+  startAgent,
+} from '../helpers/agent-process.js';
 import { type KafkaBroker, startKafkaBroker } from '../helpers/kafka-broker/index.js';
 import { consumeMetrics, type MetricsConsumer, type ReceivedBatch } from '../helpers/kafka-consumer.js';
 import { statsdClient } from '../helpers/statsd-client.js';
@@ -98,9 +104,13 @@ describe('Kafka sink faults end to end (real CLI, librdkafka mock broker, kafkaj
   /** The agent on the test's broker and spool directory, StatsD only, flushing every flushMs. */
   const startKafkaAgent = (flushMs: number, extraArgs: string[] = []) =>
     startAgent([
-      ...['--sink', 'kafka', '--kafka-brokers', broker.bootstrap.join(',')],
-      ...['--kafka-topic-prefix', prefix, '--kafka-spool-dir', spoolDir],
-      ...['--kafka-request-timeout', '2s', '--statsd-flush-interval', `${flushMs}ms`],
+      ...kafkaAgentFlags({
+        brokers: broker.bootstrap,
+        prefix,
+        spoolDir,
+        requestTimeout: '2s',
+        flushInterval: `${flushMs}ms`,
+      }),
       ...extraArgs,
     ]);
 

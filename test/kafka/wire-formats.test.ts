@@ -7,7 +7,7 @@ import { ConfluentDecoder, SchemaRegistryClient } from '../../lib/wire/confluent
 import { metadataUpdateFromRecord, metricBatchFromRecord } from '../../lib/wire/datapoint-codec.js';
 import { type MessageName, schemaCatalog } from '../../lib/wire/schemas.js';
 import { singleObjectCodec } from '../../lib/wire/single-object.js';
-import { type AgentProcess, REPO_ROOT, startAgent } from '../helpers/agent-process.js';
+import { type AgentProcess, kafkaAgentFlags, REPO_ROOT, startAgent } from '../helpers/agent-process.js';
 import { FakeSchemaRegistry } from '../helpers/fake-schema-registry.js';
 import { type KafkaBroker, startKafkaBroker } from '../helpers/kafka-broker/index.js';
 import { statsdClient } from '../helpers/statsd-client.js';
@@ -84,16 +84,7 @@ describe('agent -> Kafka wire formats and the metadata topic (real CLI, mock bro
   const start = (extra: string[]) =>
     startAgent(
       [
-        '--sink',
-        'kafka',
-        '--kafka-brokers',
-        broker.bootstrap.join(','),
-        '--kafka-topic-prefix',
-        prefix,
-        '--kafka-spool-dir',
-        join(dir, 'spool'),
-        '--statsd-flush-interval',
-        '200ms',
+        ...kafkaAgentFlags({ brokers: broker.bootstrap, prefix, spoolDir: join(dir, 'spool') }),
         '--cgroup-root',
         join(dir, 'cgroup'),
         '--cgroup-interval',

@@ -1,10 +1,11 @@
-import { Kafka, type Producer } from 'kafkajs';
+import { Kafka } from 'kafkajs';
 import { type KafkaClientSettings, kafkaConfig } from '../../../lib/kafka/client-config.js';
 import {
   compressionType,
   type KafkaCompression,
   registerKafkaCodecs,
 } from '../../../lib/kafka/compression.js';
+import { LazyProducer } from '../../../lib/kafka/lazy-producer.js';
 
 /** One Kafka message of a batch the sink hands over. */
 export interface OutgoingRecord {
@@ -30,61 +31,57 @@ export interface ProducerSettings extends KafkaClientSettings {
  * retried batch can't overtake the next), every send one transaction.
  */
 export class AgentProducer {
-  private readonly producer: Producer;
-  private connected = false;
+  private readonly producer: LazyProducer;
 
   constructor(private readonly settings: ProducerSettings) {
     registerKafkaCodecs();
-    this.producer = new Kafka(kafkaConfig(settings)).producer({
-      transactionalId: settings.transactionalId,
-      // A transaction left open by a killed agent blocks its successor until it times out
-      // (a broker that cannot abort it on fencing); a batch's transaction takes well under this.
-      transactionTimeout: Math.max(5000, 2 * settings.requestTimeoutMs),
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
+    this.producer = new LazyProducer(
+      new Kafka(kafkaConfig(settings)).producer({
+        transactionalId: settings.transactionalId,
+        // A transaction left open by a killed agent blocks its successor until it times out
+        // (a broker that cannot abort it on fencing); a batch's transaction takes well under this.
+        transactionTimeout: Math.max(5000, 2 * settings.requestTimeoutMs),
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      }),
+    );
   }
 
   /** Sends the records as one transaction; throws when Kafka did not take them all. */
   async send(records: readonly OutgoingRecord[]): Promise<void> {
-    if (!this.connected) {
-      await this.producer.connect();
-      this.connected = true;
-    }
-    const transaction = await this.producer.transaction();
-    try {
-      const byTopic = new Map<string, { key: Buffer | null; value: Buffer | null; timestamp: string }[]>();
-      for (const r of records) {
-        let messages = byTopic.get(r.topic);
-        if (messages === undefined) {
-          messages = [];
-          byTopic.set(r.topic, messages);
+    // A producer that failed mid-transaction reconnects (and re-inits its id) next time.
+    await this.producer.run(async (producer) => {
+      const transaction = await producer.transaction();
+      try {
+        const byTopic = new Map<string, { key: Buffer | null; value: Buffer | null; timestamp: string }[]>();
+        for (const r of records) {
+          let messages = byTopic.get(r.topic);
+          if (messages === undefined) {
+            messages = [];
+            byTopic.set(r.topic, messages);
+          }
+          // An empty value is a tombstone (avro-encoder.ts): Kafka's null value.
+          messages.push({
+            key: r.key,
+            value: r.value.length === 0 ? null : r.value,
+            timestamp: String(r.timeMs),
+          });
         }
-        // An empty value is a tombstone (avro-encoder.ts): Kafka's null value.
-        messages.push({
-          key: r.key,
-          value: r.value.length === 0 ? null : r.value,
-          timestamp: String(r.timeMs),
+        await transaction.sendBatch({
+          acks: -1,
+          timeout: this.settings.requestTimeoutMs,
+          compression: compressionType(this.settings.compression),
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         });
+        await transaction.commit();
+      } catch (error) {
+        await transaction.abort().catch(() => undefined);
+        throw error;
       }
-      await transaction.sendBatch({
-        acks: -1,
-        timeout: this.settings.requestTimeoutMs,
-        compression: compressionType(this.settings.compression),
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
-      await transaction.commit();
-    } catch (error) {
-      await transaction.abort().catch(() => undefined);
-      // A producer that failed mid-transaction reconnects (and re-inits its id) next time.
-      await this.disconnect();
-      throw error;
-    }
+    });
   }
 
-  async disconnect(): Promise<void> {
-    if (!this.connected) return;
-    this.connected = false;
-    await this.producer.disconnect().catch(() => undefined);
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
   }
 }

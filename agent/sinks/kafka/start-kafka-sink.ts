@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import type { CorralConfig } from '../../../lib/config/schema.js';
 import { kafkaClientSettings } from '../../../lib/kafka/client-config.js';
 import type { RateLimitedLog } from '../../../lib/log/rate-limited.js';
+import { collectedCounter, collectedGauge } from '../../../lib/metrics/collected.js';
 import { SchemaRegistryError } from '../../../lib/wire/confluent.js';
 import { registryClient } from '../../../lib/wire/registry-client.js';
 import { AvroRecordEncoder } from './avro-encoder.js';
@@ -91,24 +92,9 @@ function registerKafkaSinkMetrics(
   dropped: Record<'full' | 'corrupt', number>,
 ): void {
   const counter = (name: string, help: string, value: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(value());
-      },
-    });
+    collectedCounter(registry, name, help, value);
   const gauge = (name: string, help: string, value: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(value());
-      },
-    });
+    collectedGauge(registry, name, help, value);
   counter('corral_kafka_records_sent_total', 'Records Kafka acknowledged.', () => sink.stats.sent);
   counter(
     'corral_kafka_send_failures_total',

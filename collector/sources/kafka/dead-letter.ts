@@ -5,8 +5,9 @@
  * offsets are committed only once its poison messages are on the dead-letter topic: a send
  * that fails throws, and the chunk waits and retries (nothing is skipped unrecorded).
  */
-import { CompressionTypes, type IHeaders, Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, type IHeaders, Kafka, type Message } from 'kafkajs';
 import { type KafkaClientSettings, kafkaConfig } from '../../../lib/kafka/client-config.js';
+import { LazyProducer } from '../../../lib/kafka/lazy-producer.js';
 import type { RateLimitedLog } from '../../../lib/log/rate-limited.js';
 import type { PoisonReason } from '../../model.js';
 
@@ -98,36 +99,27 @@ export class DeadLetters {
  * producer needs the controller, which some brokers, librdkafka's mock among them, misreport.)
  */
 export class KafkaDeadLetterProducer implements DeadLetterProducer {
-  private readonly producer: Producer;
-  private connected = false;
+  private readonly producer: LazyProducer;
 
   constructor(
     settings: KafkaClientSettings,
     private readonly compression: CompressionTypes = CompressionTypes.GZIP,
   ) {
-    this.producer = new Kafka(kafkaConfig(settings)).producer({
-      allowAutoTopicCreation: false,
-      maxInFlightRequests: 1,
-    });
+    this.producer = new LazyProducer(
+      new Kafka(kafkaConfig(settings)).producer({
+        allowAutoTopicCreation: false,
+        maxInFlightRequests: 1,
+      }),
+    );
   }
 
   async send(topic: string, messages: Message[]): Promise<void> {
-    if (!this.connected) {
-      await this.producer.connect();
-      this.connected = true;
-    }
-    try {
-      await this.producer.send({ topic, messages, acks: -1, compression: this.compression });
-    } catch (error) {
-      // Reconnect next time: a producer that failed mid-send may hold a broken connection.
-      await this.disconnect();
-      throw error;
-    }
+    await this.producer.run((producer) =>
+      producer.send({ topic, messages, acks: -1, compression: this.compression }),
+    );
   }
 
-  async disconnect(): Promise<void> {
-    if (!this.connected) return;
-    this.connected = false;
-    await this.producer.disconnect().catch(() => undefined);
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
   }
 }
