@@ -16,17 +16,18 @@
  *   datapointsPerSecond   datapoints acknowledged by Kafka / wall time from the first write to
  *                         the last acknowledgment (encoding and spooling included)
  *   cpuSeconds            this process (user + system, all threads: zlib's pool, GC) and the
- *                         mock broker, over the same span; the two share the machine's cores
+ *                         mock broker, over the same span; the two share the machine's cores,
+ *                         and otherCpuSeconds is what other processes took of them meanwhile
  *   wireBytesPerDatapoint bytes the producer's sockets wrote, requests and framing included
  *   verification          the partitions' end offsets add up to exactly the messages the sink
  *                         wrote (no loss, no duplicate), and a kafkajs consumer (fresh group,
  *                         read_uncommitted, from the beginning) reads every message the mock
- *                         still holds (it keeps ~5 MB per partition), each key's batches in
+ *                         still holds (it keeps a few MB per partition), each key's batches in
  *                         write order
  * Target: >= 200,000 datapoints/s produced from one agent (gzip, the default compression).
  *
  *   BENCH_SECONDS       measured seconds per compression (default 10), after a 2 s warm-up
- *   BENCH_COMPRESSION   comma-separated (default gzip,none)
+ *   BENCH_COMPRESSION   comma-separated kafka.compression values (default gzip,none)
  *   BENCH_PARTITIONS    partitions of the metrics topic (default 12)
  *   BENCH_BROKERS       brokers in the mock cluster (default 1)
  *   BENCH_CPU_PROFILE   a directory: writes a V8 CPU profile of each measured run there
@@ -41,6 +42,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { startKafkaSink } from '../../agent/sinks/kafka/start-kafka-sink.js';
 import { defaultConfig } from '../../lib/config/schema.js';
+import type { KafkaCompression } from '../../lib/kafka/compression.js';
 import { createLogger } from '../../lib/log/logger.js';
 import { RateLimitedLog } from '../../lib/log/rate-limited.js';
 import type { Datapoint } from '../../lib/model/datapoint.js';
@@ -51,7 +53,7 @@ import { type KafkaBroker, startKafkaBroker } from '../../test/helpers/kafka-bro
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = 2;
-const COMPRESSIONS = (process.env.BENCH_COMPRESSION ?? 'gzip,none').split(',') as ('gzip' | 'none')[];
+const COMPRESSIONS = (process.env.BENCH_COMPRESSION ?? 'gzip,none').split(',') as KafkaCompression[];
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 12);
 const BROKERS = Number(process.env.BENCH_BROKERS ?? 1);
 const TARGET_DATAPOINTS_PER_SECOND = 200_000;
@@ -188,6 +190,13 @@ function childCpuSeconds(): number {
   return ticks / 100;
 }
 
+/** CPU seconds the whole machine spent busy (all processes, steal included), from /proc/stat. */
+function machineBusySeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: everything but idle and iowait.
+  return fields.slice(0, 8).reduce((sum, ticks, i) => (i === 3 || i === 4 ? sum : sum + ticks), 0) / 100;
+}
+
 /** Reads a MetricBatch's batch_id: after the header, agent_id, hostname (strings), sent_ms (long). */
 function batchIdOf(value: Buffer): string {
   let at = SINGLE_OBJECT_HEADER_LENGTH;
@@ -217,7 +226,7 @@ interface Verification {
   /** Sum of the partitions' end offsets: every message the broker appended, ever. */
   endOffsetsSum: number;
   /**
-   * Messages still in the log: the mock keeps about 5 MB per partition and drops the oldest
+   * Messages still in the log: the mock keeps a few MB per partition and drops the oldest
    * message sets beyond it (rd_kafka_mock_msgset_new), so without compression only the tail stays.
    */
   retainedMessages: number;
@@ -273,12 +282,19 @@ async function verify(broker: KafkaBroker, topic: string): Promise<Verification>
     });
   });
   // Then a moment more: anything beyond the retained count would be a duplicate.
-  await Promise.race([done.then(() => sleep(500)), sleep(60_000)]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    done.then(() => sleep(500)),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, 60_000);
+    }),
+  ]);
+  clearTimeout(timer);
   await consumer.disconnect();
   return { endOffsetsSum, retainedMessages, consumedMessages: consumed, inKeyOrder, sampleDecoded };
 }
 
-async function scenario(compression: 'gzip' | 'none', batch: readonly Datapoint[]) {
+async function scenario(compression: KafkaCompression, batch: readonly Datapoint[]) {
   const broker = await startKafkaBroker({ brokers: BROKERS });
   const spoolDir = mkdtempSync(join(tmpdir(), 'corral-bench-produce-'));
   try {
@@ -320,10 +336,12 @@ async function scenario(compression: 'gzip' | 'none', batch: readonly Datapoint[
     const failuresBefore = sink.stats.sendFailures;
     const wireBefore = bytesWritten();
     const brokerCpuBefore = childCpuSeconds();
+    const machineBefore = machineBusySeconds();
     const cpuBefore = process.cpuUsage();
     const measured = await profiled(`produce-${compression}`, () => run(SECONDS));
     const cpu = process.cpuUsage(cpuBefore);
     const brokerCpu = childCpuSeconds() - brokerCpuBefore;
+    const machineBusy = machineBusySeconds() - machineBefore;
     const wire = bytesWritten() - wireBefore;
     const acknowledged = sink.stats.sent - sentBefore;
     const datapoints = measured.writes * batch.length;
@@ -346,6 +364,8 @@ async function scenario(compression: 'gzip' | 'none', batch: readonly Datapoint[
       cpuSeconds: round(cpuSeconds),
       datapointsPerCpuSecond: Math.round(datapoints / cpuSeconds),
       brokerCpuSeconds: round(brokerCpu),
+      /** Everything else the machine ran meanwhile (other processes): the bench shares its cores. */
+      otherCpuSeconds: round(Math.max(0, machineBusy - cpuSeconds - brokerCpu)),
       wireBytesPerDatapoint: round(wire / datapoints, 1),
       sendFailures: sink.stats.sendFailures - failuresBefore,
       verification: {

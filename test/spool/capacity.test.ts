@@ -5,6 +5,7 @@ import {
   drain,
   frameBytes,
   ids,
+  makeRecord,
   makeTempDir,
   openSpool,
   peekAll,
@@ -45,6 +46,18 @@ describe('Spool capacity', () => {
       droppedBytes: { full: 70 * FRAME, corrupt: 0 },
     });
     expect(segmentFiles(dir)).toHaveLength(3);
+    expect(ids(await drain(spool))).toEqual(range(70, 100));
+  });
+
+  it('drops the same way for appends queued together (written in one go per segment)', async () => {
+    const opened = await openSpool(dir, CAPACITY);
+    spool = opened.spool;
+    await Promise.all(range(0, 100).map((id) => spool!.append(makeRecord(id))));
+
+    expect(opened.drops).toEqual(
+      Array.from({ length: 7 }, () => ({ reason: 'full', records: 10, bytes: SEGMENT })),
+    );
+    expect(spool.stats).toMatchObject({ records: 30, segments: 3, bytes: 3 * SEGMENT });
     expect(ids(await drain(spool))).toEqual(range(70, 100));
   });
 

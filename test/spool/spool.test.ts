@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Spool } from '../../agent/sinks/kafka/spool/spool.js';
+import { Spool, type SpoolRecord } from '../../agent/sinks/kafka/spool/spool.js';
 import {
   appendAll,
   drain,
@@ -59,6 +59,23 @@ describe('Spool', () => {
     expect(ids(await drain(spool, 50))).toEqual(range(0, 200));
   });
 
+  it('settles each of the appends queued together on its own', async () => {
+    const { spool } = await openTracked({ segmentBytes: 2048 });
+    const bad = { ...makeRecord(1), key: 'not a buffer' } as unknown as SpoolRecord;
+    const settled = await Promise.allSettled([
+      spool.append(makeRecord(0)),
+      spool.append(bad),
+      ...range(2, 40).map((id) => spool.append(makeRecord(id))),
+    ]);
+    expect(settled.map((result) => result.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      ...range(2, 40).map(() => 'fulfilled'),
+    ]);
+    expect(spool.stats).toMatchObject({ appended: 39, records: 39 });
+    expect(ids(await drain(spool))).toEqual([0, ...range(2, 40)]);
+  });
+
   it('peek returns the same records until they are acknowledged', async () => {
     const { spool } = await openTracked();
     await appendAll(spool, 0, 10);
@@ -66,6 +83,29 @@ describe('Spool', () => {
     expect(ids(await spool.peek(4))).toEqual([0, 1, 2, 3]);
     await spool.ack((await spool.peek(2))[1]!);
     expect(ids(await spool.peek(4))).toEqual([2, 3, 4, 5]);
+  });
+
+  it('reads ahead after a given entry, across segments, and acknowledges in order', async () => {
+    const { spool } = await openTracked({ segmentBytes: 1024 });
+    await appendAll(spool, 0, 30);
+    const first = await spool.peek(7);
+    const second = await spool.peek(7, Number.POSITIVE_INFINITY, first.at(-1));
+    const third = await spool.peek(100, Number.POSITIVE_INFINITY, second.at(-1));
+    expect([ids(first), ids(second), ids(third)]).toEqual([range(0, 7), range(7, 14), range(14, 30)]);
+    // Nothing is acknowledged by reading ahead.
+    expect(ids(await spool.peek(3))).toEqual([0, 1, 2]);
+    expect(await spool.peek(5, Number.POSITIVE_INFINITY, third.at(-1))).toEqual([]);
+
+    await spool.ack(first.at(-1)!);
+    await spool.ack(second.at(-1)!);
+    expect(spool.stats).toMatchObject({ acked: 14, records: 16 });
+    // After an entry already acknowledged: from the acknowledgment on.
+    expect(ids(await spool.peek(3, Number.POSITIVE_INFINITY, first.at(-1)))).toEqual([14, 15, 16]);
+    await appendAll(spool, 30, 33);
+    expect(ids(await spool.peek(10, Number.POSITIVE_INFINITY, third.at(-1)))).toEqual([30, 31, 32]);
+    await spool.ack(third.at(-1)!);
+    expect(spool.stats).toMatchObject({ acked: 30, records: 3 });
+    expect(ids(await drain(spool))).toEqual([30, 31, 32]);
   });
 
   it('bounds a peek by bytes but always returns at least one record', async () => {

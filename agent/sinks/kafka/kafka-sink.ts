@@ -2,7 +2,7 @@ import type { RateLimitedLog } from '../../../lib/log/rate-limited.js';
 import type { Datapoint, DatapointSink } from '../../../lib/model/datapoint.js';
 import type { MetadataUpdate, TaskEvent } from '../../../lib/model/dimensions.js';
 import type { OutgoingRecord } from './producer.js';
-import type { Spool } from './spool/spool.js';
+import type { Spool, SpoolEntry } from './spool/spool.js';
 
 /** Turns what the agent emits into Kafka records (Avro values, partition keys, topics). */
 export interface RecordEncoder {
@@ -104,7 +104,9 @@ export class KafkaSink implements DatapointSink {
   }
 
   private append(encode: () => OutgoingRecord[]): Promise<void> {
-    this.appending = this.appending.then(async () => {
+    // After the previous write, whether or not it failed: one failed append must not fail all later ones.
+    const previous = this.appending.catch(() => {});
+    this.appending = previous.then(async () => {
       let records: OutgoingRecord[];
       try {
         records = encode();
@@ -113,8 +115,12 @@ export class KafkaSink implements DatapointSink {
         this.log.error('kafka_encode_failed', { err: error }, 'batch could not be encoded; dropped');
         return;
       }
-      for (const record of records) await this.spool.append(record);
-      this.drain();
+      try {
+        // Queued together, so that the spool writes them in one go (in this order).
+        await Promise.all(records.map((record) => this.spool.append(record)));
+      } finally {
+        this.drain();
+      }
     });
     return this.appending;
   }
@@ -135,38 +141,60 @@ export class KafkaSink implements DatapointSink {
     });
   }
 
+  /**
+   * Sends the spool's oldest records, one send at a time and in order, and acknowledges each
+   * batch once Kafka has. Pipelined: the next batch is read from the spool while one is in
+   * flight, and a batch's acknowledgment is written while the next one is in flight.
+   */
   private async drainLoop(): Promise<void> {
-    while (!this.closed) {
+    let acked: Promise<void> = Promise.resolve();
+    let next: Promise<SpoolEntry[]> | undefined;
+    try {
       this.drainAgain = false;
-      const entries = await this.spool.peek(this.batchRecords, this.batchBytes);
-      if (entries.length === 0) return;
-      const started = performance.now();
-      try {
-        await this.transport.send(entries);
-      } catch (error) {
-        this.stats.sendFailures++;
-        this.failures++;
-        const delayMs = Math.min(
-          // A retry is one connection attempt: cheap enough that a recovered Kafka waits at most 5 s.
-          this.options.retryMaxMs ?? 5_000,
-          (this.options.retryMinMs ?? 200) * 2 ** (this.failures - 1),
-        );
-        this.log.warn(
-          'kafka_send_failed',
-          { err: error, retryInMs: delayMs, spooled: this.spool.stats.records },
-          'Kafka send failed; batches stay spooled',
-        );
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined;
-          this.drain();
-        }, delayMs);
-        this.retryTimer.unref();
-        return;
+      let entries = await this.spool.peek(this.batchRecords, this.batchBytes);
+      while (!this.closed && entries.length > 0) {
+        const last = entries.at(-1)!;
+        const started = performance.now();
+        const sent = this.transport.send(entries);
+        // Appends the read-ahead misses start the loop again once it ends.
+        this.drainAgain = false;
+        // After the flush being spooled at this moment, if any, so that sends are not a few records each.
+        next = this.appending
+          .catch(() => {})
+          .then(() => this.spool.peek(this.batchRecords, this.batchBytes, last));
+        try {
+          await sent;
+        } catch (error) {
+          this.stats.sendFailures++;
+          this.failures++;
+          const delayMs = Math.min(
+            // A retry is one connection attempt: cheap enough that a recovered Kafka waits at most 5 s.
+            this.options.retryMaxMs ?? 5_000,
+            (this.options.retryMinMs ?? 200) * 2 ** (this.failures - 1),
+          );
+          this.log.warn(
+            'kafka_send_failed',
+            { err: error, retryInMs: delayMs, spooled: this.spool.stats.records },
+            'Kafka send failed; batches stay spooled',
+          );
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            this.drain();
+          }, delayMs);
+          this.retryTimer.unref();
+          return;
+        }
+        this.failures = 0;
+        this.stats.lastSendMs = performance.now() - started;
+        this.stats.sent += entries.length;
+        await acked;
+        acked = this.spool.ack(last);
+        entries = await next;
+        next = undefined;
       }
-      this.failures = 0;
-      this.stats.lastSendMs = performance.now() - started;
-      this.stats.sent += entries.length;
-      await this.spool.ack(entries.at(-1)!);
+    } finally {
+      next?.catch(() => {});
+      await acked;
     }
   }
 }

@@ -33,6 +33,20 @@ export type {
   SpoolStats,
 } from './types.js';
 
+/** Frames written together at most: a write's buffers stay well under the system's IOV_MAX (1024). */
+const MAX_FRAMES_PER_WRITE = 256;
+
+interface QueuedAppend {
+  readonly sealed: Promise<EncodedFrame>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+interface QueuedFrame {
+  readonly frame: EncodedFrame;
+  readonly append: QueuedAppend;
+}
+
 interface Counters {
   appended: number;
   acked: number;
@@ -46,6 +60,8 @@ export class Spool {
   readonly #settings: SpoolSettings;
   // Appends, reads and acknowledgments touch the same files and state: one at a time, in call order.
   readonly #queue = new SerialQueue();
+  /** Appends waiting for the queued task that writes them. */
+  readonly #appends: QueuedAppend[] = [];
   /** Oldest first. The last one is #active when there is one. */
   readonly #segments: Segment[];
   #active: Segment | undefined;
@@ -153,17 +169,24 @@ export class Spool {
     const sealed = sealFrame(frame);
     // Its failure surfaces through the queued task; this only keeps it from counting as unhandled meanwhile.
     sealed.catch(() => {});
-    return this.#queue.run(async () => this.#append(await sealed));
+    return new Promise<void>((resolve, reject) => {
+      // Appends made before the queued task runs are written with it, in one system call.
+      if (this.#appends.push({ sealed, resolve, reject }) === 1) {
+        this.#queue.run(() => this.#appendQueued()).catch(() => {});
+      }
+    });
   }
 
   /**
    * The oldest unacknowledged records, oldest first: at most `max`, and no more than `maxBytes`
    * of framed records except that one record is always returned when there is one. Calling it
-   * again before ack() returns the same records.
+   * again before ack() returns the same records. With `after` (an entry an earlier peek
+   * returned), the records after it instead: a caller reads the next batch while the previous
+   * one is still being delivered, and acknowledges both in order.
    */
-  peek(max: number, maxBytes = Number.POSITIVE_INFINITY): Promise<SpoolEntry[]> {
+  peek(max: number, maxBytes = Number.POSITIVE_INFINITY, after?: SpoolEntry): Promise<SpoolEntry[]> {
     if (this.#closed) return Promise.reject(new Error('spool: closed'));
-    return this.#queue.run(() => this.#peek(max, maxBytes));
+    return this.#queue.run(() => this.#peek(max, maxBytes, after?.position));
   }
 
   /**
@@ -188,32 +211,96 @@ export class Spool {
     });
   }
 
-  async #append(frame: EncodedFrame): Promise<void> {
-    const { segmentBytes, fsync } = this.#settings;
+  /**
+   * Writes the appends queued since the last time: in order, each segment's run of frames in
+   * one write, segments rolled and room made exactly as appending one by one would. Each
+   * append settles on its own: a failed write rejects the appends it carried, and the next
+   * ones are tried.
+   */
+  async #appendQueued(): Promise<void> {
+    const queued = this.#appends.splice(0);
+    try {
+      await this.#writeQueued(queued);
+    } catch (error) {
+      // A bug rather than an I/O error (those settle their own appends): none may hang.
+      for (const append of queued) append.reject(error);
+    }
+  }
+
+  async #writeQueued(queued: readonly QueuedAppend[]): Promise<void> {
+    const { segmentBytes } = this.#settings;
+    let run: QueuedFrame[] = [];
+    let runBytes = 0;
+    for (const append of queued) {
+      let frame: EncodedFrame;
+      try {
+        frame = await append.sealed;
+      } catch (error) {
+        append.reject(error);
+        continue;
+      }
+      const active = this.#active;
+      if (
+        run.length >= MAX_FRAMES_PER_WRITE ||
+        (active !== undefined && active.size + runBytes + frame.bytes > segmentBytes)
+      ) {
+        await this.#writeRun(run);
+        run = [];
+        runBytes = 0;
+      }
+      try {
+        await this.#segmentFor(frame.bytes, runBytes);
+      } catch (error) {
+        append.reject(error);
+        continue;
+      }
+      run.push({ frame, append });
+      runBytes += frame.bytes;
+    }
+    await this.#writeRun(run);
+  }
+
+  /** The segment the next frame goes to: rolled when full, created if none, room made for it. */
+  async #segmentFor(frameBytes: number, unwrittenBytes: number): Promise<Segment> {
     let active = this.#active;
-    if (active !== undefined && active.size > 0 && active.size + frame.bytes > segmentBytes) {
+    if (active !== undefined && active.size > 0 && active.size + frameBytes > this.#settings.segmentBytes) {
       await this.#releaseActive();
       // It may have been fully acknowledged while it was being written to.
       await this.#deleteAcknowledged();
       active = undefined;
     }
     active ??= await this.#createSegment();
-    await this.#makeRoom(frame.bytes);
+    await this.#makeRoom(unwrittenBytes + frameBytes);
+    return active;
+  }
 
+  /** Writes frames at the end of the active segment and settles their appends. */
+  async #writeRun(run: readonly QueuedFrame[]): Promise<void> {
+    if (run.length === 0) return;
+    const { fsync } = this.#settings;
+    const active = this.#active!;
     const handle = active.handle!;
     try {
-      await writeAllAt(handle, [frame.head, frame.value], active.size);
+      await writeAllAt(
+        handle,
+        run.flatMap(({ frame }) => [frame.head, frame.value]),
+        active.size,
+      );
       if (fsync === 'always') await handle.datasync();
     } catch (error) {
       // A partial frame would read as a torn write after the next record: cut it off now.
       await handle.truncate(active.size).catch(() => {});
-      throw error;
+      for (const { append } of run) append.reject(error);
+      return;
     }
-    active.size += frame.bytes;
-    active.records++;
-    this.#bytes += frame.bytes;
-    this.#counters.appended++;
+    for (const { frame } of run) {
+      active.size += frame.bytes;
+      active.records++;
+      this.#bytes += frame.bytes;
+      this.#counters.appended++;
+    }
     if (fsync === 'interval') this.#dirty = true;
+    for (const { append } of run) append.resolve();
   }
 
   async #createSegment(): Promise<Segment> {
@@ -253,21 +340,25 @@ export class Spool {
     }
   }
 
-  async #peek(max: number, maxBytes: number): Promise<SpoolEntry[]> {
+  async #peek(max: number, maxBytes: number, after: SpoolPosition | undefined): Promise<SpoolEntry[]> {
     const entries: SpoolEntry[] = [];
     let bytes = 0;
     let full = max <= 0;
     let damaged = false;
     for (const [segmentIndex, segment] of this.#segments.entries()) {
       if (full) break;
-      if (segment.ackedOffset >= segment.size) continue;
+      let from = segment.ackedOffset;
       let index = segment.ackedRecords;
+      if (after !== undefined && segment.sequence <= after.segment) {
+        if (segment.sequence < after.segment) continue;
+        if (after.end > from) {
+          from = after.end;
+          index = after.index + 1;
+        }
+      }
+      if (from >= segment.size) continue;
       let corruptAt: number | undefined;
-      for await (const item of readFrames(
-        await this.#readHandle(segment),
-        segment.ackedOffset,
-        segment.size,
-      )) {
+      for await (const item of readFrames(await this.#readHandle(segment), from, segment.size)) {
         if (item.kind === 'corrupt') {
           corruptAt = item.offset;
           break;
