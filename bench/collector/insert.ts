@@ -23,8 +23,8 @@ import { RowsBuilder } from '../../collector/sinks/clickhouse/rows.js';
 import { EmbeddedStorage } from '../../collector/storage/embedded-storage.js';
 import { migrate } from '../../collector/storage/migrations.js';
 import type { InsertPayload, Storage } from '../../collector/storage/storage.js';
-import type { Datapoint } from '../../lib/model/datapoint.js';
 import type { Dimensions } from '../../lib/model/dimensions.js';
+import { realisticDatapoints } from '../shared/realistic-datapoints.js';
 
 const DATAPOINTS_PER_BATCH = 500;
 const CONTAINERS = 200;
@@ -58,42 +58,13 @@ function containerDimensions(c: number): Readonly<Dimensions> {
 
 /** One container's datapoints for one interval, built the way the collector's decoder builds them. */
 function batch(dimensions: Readonly<Dimensions>, timeMs: number, seed: number): CollectorRecord {
-  const datapoints: Datapoint[] = [];
-  for (let i = 0; i < DATAPOINTS_PER_BATCH; i++) {
-    const slot = i % 25;
-    const kind = slot === 0 ? 'timer' : slot === 1 ? 'set' : slot % 2 === 0 ? 'counter' : 'gauge';
-    const base =
-      kind === 'timer'
-        ? 'http.request.duration'
-        : kind === 'set'
-          ? 'users.active'
-          : kind === 'counter'
-            ? 'http.requests'
-            : 'memory.usage_bytes';
-    const value = kind === 'gauge' ? 734_003_200 + ((i * 7919 + seed) % 100_000) : 1520 + ((i + seed) % 97);
-    const point: Datapoint = {
-      name: `${base}.${i % 100}`,
-      kind,
-      value,
-      unit: kind === 'timer' ? 'ms' : kind === 'gauge' ? 'bytes' : '',
-      timeMs,
-      tags: { env: 'prod', region: 'eu-west-1', endpoint: `/api/v1/items/${i % 25}` },
-    };
-    point.containerId = dimensions.container_id;
-    if (kind === 'counter') point.rate = value / 10;
-    if (kind === 'timer')
-      point.timer = {
-        count: 1200 + i,
-        sum: 54_321.5 + seed,
-        min: 0.7,
-        max: 812.25,
-        mean: 45.27,
-        stddev: 31.9,
-        percentiles: { '50': 38.5, '90': 88.1, '95': 120.75, '99': 402.5 },
-        approximate: false,
-      };
-    datapoints.push(point);
-  }
+  const datapoints = realisticDatapoints({
+    count: DATAPOINTS_PER_BATCH,
+    timeMs,
+    containerId: dimensions.container_id,
+    seed,
+    nameCardinality: 100,
+  });
   return { type: 'metrics', agentId: 'bench', batchId: `${seed}`, dimensions, datapoints };
 }
 

@@ -13,7 +13,6 @@
  *   BENCH_SECONDS  seconds per measurement (default 2); each is repeated 5 times, median kept
  */
 import { cpus } from 'node:os';
-import type { Datapoint } from '../../lib/model/datapoint.js';
 import type { Dimensions } from '../../lib/model/dimensions.js';
 import {
   type MetricBatch,
@@ -21,6 +20,7 @@ import {
   metricBatchToRecord,
 } from '../../lib/wire/datapoint-codec.js';
 import { singleObjectCodec, singleObjectMetricBatchWriter } from '../../lib/wire/single-object.js';
+import { realisticDatapoints } from '../shared/realistic-datapoints.js';
 
 const DATAPOINTS_PER_BATCH = 500;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -45,45 +45,13 @@ function realisticBatch(withSketches: boolean): MetricBatch {
     labels: Object.freeze({ team: 'payments', tier: 'backend', version: '2.14.1' }),
   });
   const timeMs = 1_732_300_000_000;
-  const datapoints: Datapoint[] = [];
-  for (let i = 0; i < DATAPOINTS_PER_BATCH; i++) {
-    const slot = i % 25;
-    const kind = slot === 0 ? 'timer' : slot === 1 ? 'set' : slot % 2 === 0 ? 'counter' : 'gauge';
-    const name = `${kind === 'timer' ? 'http.request.duration' : kind === 'set' ? 'users.active' : kind === 'counter' ? 'http.requests' : 'memory.usage_bytes'}.${i}`;
-    const value = kind === 'gauge' ? 734_003_200 + i : 1520 + i;
-    const unit = kind === 'timer' ? 'ms' : kind === 'gauge' ? 'bytes' : '';
-    // Built the way the agent's series and scrapers build them (a literal, then optional
-    // fields, then the dimensions transform's reference), so property access costs the same.
-    const tags = { env: 'prod', region: 'eu-west-1', endpoint: `/api/v1/items/${i % 25}` };
-    const point: Datapoint = { name, kind, value, unit, timeMs, tags };
-    point.containerId = CONTAINER_ID;
-    if (kind === 'counter') point.rate = value / 10;
-    if (kind === 'timer') {
-      // 20 timers per batch.
-      point.timer = {
-        count: 1200 + i,
-        sum: 54_321.5,
-        min: 0.7,
-        max: 812.25,
-        mean: 45.27,
-        stddev: 31.9,
-        percentiles: { '50': 38.5, '90': 88.1, '95': 120.75, '99': 402.5 },
-        approximate: withSketches,
-      };
-      if (withSketches) {
-        point.timer.sketch = {
-          relativeAccuracy: 0.01,
-          positiveOffset: -35,
-          positiveBins: Array.from({ length: 120 }, (_, b) => (b * 7) % 31),
-          negativeOffset: 0,
-          negativeBins: [],
-          zeroCount: 0,
-        };
-      }
-    }
-    point.dimensions = dimensions;
-    datapoints.push(point);
-  }
+  const datapoints = realisticDatapoints({
+    count: DATAPOINTS_PER_BATCH,
+    timeMs,
+    containerId: CONTAINER_ID,
+    dimensions,
+    withSketches,
+  });
   return {
     agentId: dimensions.agent_id!,
     hostname: dimensions.hostname!,

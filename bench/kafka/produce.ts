@@ -50,6 +50,7 @@ import type { Dimensions } from '../../lib/model/dimensions.js';
 import { metricBatchFromRecord } from '../../lib/wire/datapoint-codec.js';
 import { SINGLE_OBJECT_HEADER_LENGTH, singleObjectCodec } from '../../lib/wire/single-object.js';
 import { type KafkaBroker, startKafkaBroker } from '../../test/helpers/kafka-broker/index.js';
+import { realisticDatapoints } from '../shared/realistic-datapoints.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = 2;
@@ -81,33 +82,7 @@ function prng(seed: number): () => number {
 
 /** `count` datapoints of one container (or of the node: no dimensions), built the agent's way. */
 function datapoints(count: number, containerId: string | undefined, dimensions?: Readonly<Dimensions>) {
-  const points: Datapoint[] = [];
-  for (let i = 0; i < count; i++) {
-    const slot = i % 25;
-    const kind = slot === 0 ? 'timer' : slot === 1 ? 'set' : slot % 2 === 0 ? 'counter' : 'gauge';
-    const name = `${kind === 'timer' ? 'http.request.duration' : kind === 'set' ? 'users.active' : kind === 'counter' ? 'http.requests' : 'memory.usage_bytes'}.${i}`;
-    const value = kind === 'gauge' ? 734_003_200 + i : 1520 + i;
-    const unit = kind === 'timer' ? 'ms' : kind === 'gauge' ? 'bytes' : '';
-    const tags = { env: 'prod', region: 'eu-west-1', endpoint: `/api/v1/items/${i % 25}` };
-    const point: Datapoint = { name, kind, value, unit, timeMs: TIME_MS, tags };
-    if (containerId !== undefined) point.containerId = containerId;
-    if (kind === 'counter') point.rate = value / 10;
-    if (kind === 'timer') {
-      point.timer = {
-        count: 1200 + i,
-        sum: 54_321.5,
-        min: 0.7,
-        max: 812.25,
-        mean: 45.27,
-        stddev: 31.9,
-        percentiles: { '50': 38.5, '90': 88.1, '95': 120.75, '99': 402.5 },
-        approximate: false,
-      };
-    }
-    if (dimensions !== undefined) point.dimensions = dimensions;
-    points.push(point);
-  }
-  return points;
+  return realisticDatapoints({ count, timeMs: TIME_MS, containerId, dimensions });
 }
 
 /** One flush of the node: CONTAINERS containers of 50-500 datapoints, then the node's own. */
