@@ -4,9 +4,10 @@
  * directory coexist (each with its own current database), another directory needs the
  * previous sessions closed first (chdb refuses otherwise).
  *
- * Inserts hand the engine the payload as a file (insert-files.ts) parsed with the table's
- * types without LowCardinality (input-structure.ts): about three times the rows per second
- * of chdb's own insert(), which inlines the bytes and parses into LowCardinality directly.
+ * Inserts hand the engine the payload as a file (insert-files.ts): a Native block is read
+ * as it lies, with its own types; JSON lines are parsed with the table's types without
+ * LowCardinality (input-structure.ts). Either is several times the rows per second of
+ * chdb's own insert(), which inlines the bytes after the statement.
  */
 import { mkdirSync } from 'node:fs';
 import { drainPending, Session } from 'chdb';
@@ -65,9 +66,13 @@ export class EmbeddedStorage implements Storage {
   async insert(payload: InsertPayload, options: InsertOptions): Promise<void> {
     if (payload.rows === 0) return;
     const session = this.open();
-    const structure = await this.structures.of(payload.table, payload.columns);
+    // A Native block names its columns' types; text needs them given.
+    const structure =
+      payload.format === 'Native'
+        ? ''
+        : `, ${sqlString(await this.structures.of(payload.table, payload.columns))}`;
     await this.files.with(payload.data, async (path) => {
-      const source = `file(${sqlString(path)}, ${payload.format}, ${sqlString(structure)})`;
+      const source = `file(${sqlString(path)}, ${payload.format}${structure})`;
       await session.queryAsync(
         insertSelect(this.database, payload.table, payload.columns, insertSettings(options), source),
       );

@@ -68,6 +68,20 @@ export class InputStructures {
   }
 }
 
+/** `INSERT INTO db.table (columns) SETTINGS ...`: what FORMAT or SELECT follows. */
+export function insertInto(
+  database: string,
+  table: string,
+  columns: readonly string[] | undefined,
+  settings: Readonly<Record<string, string | number>>,
+): string {
+  const list = columns === undefined ? '' : ` (${columns.join(', ')})`;
+  const pairs = Object.entries(settings).map(
+    ([name, value]) => `${name} = ${typeof value === 'number' ? value : sqlString(value)}`,
+  );
+  return `INSERT INTO ${database}.${table}${list} SETTINGS ${pairs.join(', ')}`;
+}
+
 /** `INSERT INTO db.table (columns) SETTINGS ... SELECT * FROM source`. */
 export function insertSelect(
   database: string,
@@ -76,9 +90,5 @@ export function insertSelect(
   settings: Readonly<Record<string, string | number>>,
   source: string,
 ): string {
-  const list = columns === undefined ? '' : ` (${columns.join(', ')})`;
-  const pairs = Object.entries(settings).map(
-    ([name, value]) => `${name} = ${typeof value === 'number' ? value : sqlString(value)}`,
-  );
-  return `INSERT INTO ${database}.${table}${list} SETTINGS ${pairs.join(', ')} SELECT * FROM ${source}`;
+  return `${insertInto(database, table, columns, settings)} SELECT * FROM ${source}`;
 }

@@ -1,12 +1,13 @@
 /**
  * Storage on a ClickHouse server (or cluster) over HTTP, through @clickhouse/client. Payloads
- * are sent as the bytes the rows builder made, never re-encoded, as the body of
- *   INSERT INTO t (columns) SELECT * FROM input(structure) FORMAT TabSeparated
+ * are sent as the bytes the rows builder made, never re-encoded: a Native block as the body
+ * of `INSERT INTO t (columns) SETTINGS ... FORMAT Native`, JSON lines as the body of
+ *   INSERT INTO t (columns) SELECT * FROM input(structure) FORMAT JSONEachRow
  * the same statement the embedded engine runs on a file (input-structure.ts says why).
  */
 import { Readable } from 'node:stream';
 import { type ClickHouseClient, type ClickHouseClientConfigOptions, createClient } from '@clickhouse/client';
-import { InputStructures, insertSelect } from './input-structure.js';
+import { InputStructures, insertInto, insertSelect } from './input-structure.js';
 import { insertSettings } from './insert-settings.js';
 import { quoteIdentifier, sqlString } from './sql-text.js';
 import type { InsertOptions, InsertPayload, Storage } from './storage.js';
@@ -22,8 +23,9 @@ export interface ServerStorageOptions {
   /** Cluster name for ON CLUSTER and synchronous Distributed inserts, or ''. */
   cluster: string;
   /**
-   * Send rows as `INSERT ... SELECT * FROM input(...)` (the default, parsed without
+   * Send text rows as `INSERT ... SELECT * FROM input(...)` (the default, parsed without
    * LowCardinality) or, when false, as a plain `INSERT INTO t (columns) FORMAT ...`.
+   * Native blocks always go plain: they carry their types.
    */
   insertThroughInput?: boolean;
   /** Longest time one request may take. */
@@ -88,22 +90,14 @@ export class ServerStorage implements Storage {
     if (payload.rows === 0) return;
     const settings = insertSettings(options, this.cluster);
     const values = Readable.from([payload.data], { objectMode: false });
-    if (!this.throughInput) {
-      const columns = payload.columns;
-      await this.live().insert({
-        table: `${quoteIdentifier(this.database)}.${quoteIdentifier(payload.table)}`,
-        values,
-        format: payload.format,
-        ...(columns === undefined || columns.length === 0
-          ? {}
-          : { columns: columns as unknown as [string, ...string[]] }),
-        clickhouse_settings: settings,
-      });
-      return;
+    let query: string;
+    if (payload.format === 'Native' || !this.throughInput) {
+      query = `${insertInto(this.database, payload.table, payload.columns, settings)} FORMAT ${payload.format}`;
+    } else {
+      const structure = await this.structures.of(payload.table, payload.columns);
+      const source = `input(${sqlString(structure)})`;
+      query = `${insertSelect(this.database, payload.table, payload.columns, settings, source)} FORMAT ${payload.format}`;
     }
-    const structure = await this.structures.of(payload.table, payload.columns);
-    const source = `input(${sqlString(structure)})`;
-    const query = `${insertSelect(this.database, payload.table, payload.columns, settings, source)} FORMAT ${payload.format}`;
     const result = await this.live().exec({ query, values });
     // The response carries nothing for an insert; reading it to the end frees the socket.
     for await (const _ of result.stream) {

@@ -4,13 +4,15 @@
  * so everything above this interface is tested once against the real engine.
  */
 
-/** Rows for one table in one of the text formats both engines parse natively. */
+/**
+ * Rows for one table: a Native block (the metric tables, read without parsing) or
+ * JSONEachRow lines (small bookkeeping inserts).
+ */
 export interface InsertPayload {
   table: string;
-  format: 'TabSeparated' | 'JSONEachRow';
-  /** Column names in the order of each row's fields (TabSeparated), or undefined for all. */
+  format: 'Native' | 'JSONEachRow';
+  /** The columns the rows fill, in their order, or undefined for all. */
   columns?: readonly string[];
-  /** The rows, newline-terminated. */
   data: Buffer;
   rows: number;
 }

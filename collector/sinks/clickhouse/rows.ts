@@ -1,14 +1,16 @@
 /**
- * Turns consumed records into TabSeparated rows per table, ready to insert: counters, gauges
- * and sets into datapoints, timers into timer_summaries (their mean is sum / count there),
- * task events into task_events, metadata updates and tombstones into container_metadata.
- * Rows are appended to one string per table and encoded once per insert. A datapoint that
- * cannot be stored (a value that is not finite, a time out of range) is skipped and counted
- * by reason, so the caller can count or dead-letter it; the rest of its batch goes on.
+ * Turns consumed records into rows per table, ready to insert: counters, gauges and sets into
+ * datapoints, timers into timer_summaries (their mean is sum / count there), task events into
+ * task_events, metadata updates and tombstones into container_metadata. Rows go into column
+ * builders and each table is written as one Native block per insert: the engine reads it
+ * without parsing, and nothing is formatted as text per row. A datapoint that cannot be
+ * stored (a value that is not finite, a time out of range) is skipped and counted by reason,
+ * so the caller can count or dead-letter it; the rest of its batch goes on.
  */
-import type { Datapoint } from '../../../lib/model/datapoint.js';
+import type { Datapoint, TimerSummary } from '../../../lib/model/datapoint.js';
 import {
   DIMENSION_KEYS,
+  type DimensionKey,
   type Dimensions,
   type MetadataUpdate,
   type TaskEvent,
@@ -21,9 +23,23 @@ import {
   TASK_EVENT_COLUMNS,
   TIMER_SUMMARY_COLUMNS,
 } from './columns.js';
-import { DimensionFields } from './dimension-fields.js';
-import { sketchFields } from './sketch-fields.js';
-import { numberMap, stringMap, TSV_NULL, tsvString, tsvTime } from './tsv.js';
+import { DimensionColumns } from './dimension-columns.js';
+import { type NamedColumn, writeBlock } from './native/block.js';
+import { ByteWriter } from './native/byte-writer.js';
+import {
+  BinsMapColumn,
+  DateTime64Column,
+  Float64Column,
+  FloatMapColumn,
+  LowCardinalityColumn,
+  type NativeColumn,
+  NullableFloat64Column,
+  NullableInt32Column,
+  StringColumn,
+  StringMapColumn,
+  UInt8Column,
+} from './native/columns.js';
+import { storedSketch } from './stored-sketch.js';
 
 export const INVALID_REASONS = ['non_finite_value', 'time_out_of_range'] as const;
 export type InvalidReason = (typeof INVALID_REASONS)[number];
@@ -36,78 +52,245 @@ export type TableName = 'datapoints' | 'timer_summaries' | 'task_events' | 'cont
  */
 const MAX_TIME_MS = Date.UTC(2100, 0, 1);
 
+/** Ids, of which there are too many for a shared dictionary, are String in these tables. */
+const ID_KEYS: ReadonlySet<DimensionKey> = new Set(['task_id', 'container_id']);
+
 /**
- * The rows of one table, as TabSeparated text. Rows are appended to a short string that is
- * encoded every 64 KiB straight into the payload's buffer: one string of a whole batch would
- * be a rope of a hundred thousand pieces, which costs the garbage collector more than
- * building the rows, and chunks joined at the end would copy every byte once more. The
- * buffer is sized from the previous payload, and a new one is started after each payload
- * (the previous one may still be being inserted).
+ * One table's rows as columns: its own columns before the dimensions, the dimension columns,
+ * and its own columns after them, in the order of the table's column names.
  */
 class TableRows {
-  private text = '';
-  private buffer: Buffer | null = null;
-  private used = 0;
-  private capacity = CHUNK_CHARACTERS * 4;
   rows = 0;
+  /** Bytes of the last payload: the next one likely needs about as many. */
+  private lastBytes = 64 * 1024;
+  private readonly before: NamedColumn[];
+  private readonly after: NamedColumn[];
 
   constructor(
     readonly table: TableName,
-    readonly columns: readonly string[],
-  ) {}
-
-  append(row: string): void {
-    this.text += row;
-    this.rows++;
-    if (this.text.length >= CHUNK_CHARACTERS) this.seal();
-  }
-
-  /** Characters of text held (about the bytes of the payload). */
-  get size(): number {
-    return this.used + this.text.length;
+    readonly names: readonly string[],
+    before: Readonly<Record<string, NativeColumn>>,
+    readonly dimensions: DimensionColumns,
+    after: Readonly<Record<string, NativeColumn>> = {},
+  ) {
+    this.before = named(before);
+    this.after = named(after);
   }
 
   payload(): InsertPayload {
-    this.seal();
-    const data = this.buffer === null ? Buffer.alloc(0) : this.buffer.subarray(0, this.used);
-    return { table: this.table, format: 'TabSeparated', columns: this.columns, data, rows: this.rows };
+    const columns = [...this.before, ...this.dimensions.columns(), ...this.after];
+    const names = columns.map((c) => c.name);
+    if (names.join() !== this.names.join())
+      throw new Error(`${this.table}: columns ${names.join()} out of order`);
+    const out = new ByteWriter(Math.ceil(this.lastBytes * 1.1));
+    writeBlock(out, columns, this.rows);
+    this.lastBytes = out.length;
+    return { table: this.table, format: 'Native', columns: this.names, data: out.bytes(), rows: this.rows };
   }
 
   reset(): void {
-    // The next batch is likely the size of this one.
-    if (this.used > 0) this.capacity = Math.max(CHUNK_CHARACTERS * 4, Math.ceil(this.used * 1.1));
-    this.text = '';
-    this.buffer = null;
-    this.used = 0;
     this.rows = 0;
-  }
-
-  private seal(): void {
-    if (this.text === '') return;
-    // Three bytes per UTF-16 unit at most.
-    const needed = this.used + this.text.length * 3;
-    if (this.buffer === null || needed > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, this.capacity, (this.buffer?.length ?? 0) * 2));
-      this.buffer?.copy(grown, 0, 0, this.used);
-      this.buffer = grown;
-    }
-    this.used += this.buffer.write(this.text, this.used, 'utf8');
-    this.text = '';
+    for (const { column } of [...this.before, ...this.after]) column.reset();
+    this.dimensions.reset();
   }
 }
 
-const CHUNK_CHARACTERS = 64 * 1024;
+function named(columns: Readonly<Record<string, NativeColumn>>): NamedColumn[] {
+  return Object.entries(columns).map(([name, column]) => ({ name, column }));
+}
+
+function datapointColumns() {
+  return {
+    time: new DateTime64Column(),
+    name: new LowCardinalityColumn(),
+    kind: new LowCardinalityColumn(),
+    unit: new LowCardinalityColumn(),
+    value: new Float64Column(),
+    rate: new NullableFloat64Column(),
+    tags: new StringMapColumn(new ByteWriter()),
+  };
+}
+
+class DatapointRows extends TableRows {
+  private readonly c: ReturnType<typeof datapointColumns>;
+
+  constructor() {
+    const c = datapointColumns();
+    super('datapoints', DATAPOINT_COLUMNS, c, new DimensionColumns(DIMENSION_KEYS));
+    this.c = c;
+  }
+
+  add(point: Datapoint, dimensions: Readonly<Dimensions> | undefined): void {
+    const c = this.c;
+    c.time.add(point.timeMs);
+    c.name.add(point.name);
+    c.kind.add(point.kind);
+    c.unit.add(point.unit);
+    c.value.add(point.value);
+    c.rate.add(point.rate);
+    c.tags.add(point.tags);
+    this.dimensions.add(dimensions, point.containerId);
+    this.rows++;
+  }
+}
+
+function timerColumns() {
+  return {
+    time: new DateTime64Column(),
+    name: new LowCardinalityColumn(),
+    unit: new LowCardinalityColumn(),
+    count: new Float64Column(),
+    sum: new Float64Column(),
+    min: new Float64Column(),
+    max: new Float64Column(),
+    stddev: new Float64Column(),
+    percentiles: new FloatMapColumn(),
+    approximate: new UInt8Column('Bool'),
+    sketch_source: new LowCardinalityColumn(),
+    sketch_accuracy: new Float64Column(),
+    sketch_positive: new BinsMapColumn(),
+    sketch_negative: new BinsMapColumn(),
+    sketch_zero: new Float64Column(),
+    tags: new StringMapColumn(new ByteWriter()),
+  };
+}
+
+class TimerRows extends TableRows {
+  private readonly c: ReturnType<typeof timerColumns>;
+
+  constructor() {
+    const c = timerColumns();
+    super('timer_summaries', TIMER_SUMMARY_COLUMNS, c, new DimensionColumns(DIMENSION_KEYS));
+    this.c = c;
+  }
+
+  /** Adds the timer's row; false (and nothing added) when a number of it is not finite. */
+  add(point: Datapoint, timer: TimerSummary, dimensions: Readonly<Dimensions> | undefined): boolean {
+    const sketch = storedSketch(timer);
+    if (
+      sketch === undefined ||
+      !Number.isFinite(timer.count) ||
+      !Number.isFinite(timer.sum) ||
+      !Number.isFinite(timer.min) ||
+      !Number.isFinite(timer.max) ||
+      !Number.isFinite(timer.stddev) ||
+      !finiteValues(timer.percentiles)
+    )
+      return false;
+    const c = this.c;
+    c.time.add(point.timeMs);
+    c.name.add(point.name);
+    c.unit.add(point.unit);
+    c.count.add(timer.count);
+    c.sum.add(timer.sum);
+    c.min.add(timer.min);
+    c.max.add(timer.max);
+    c.stddev.add(timer.stddev);
+    c.percentiles.add(timer.percentiles);
+    c.approximate.add(timer.approximate);
+    c.sketch_source.add(sketch.source);
+    c.sketch_accuracy.add(sketch.accuracy);
+    if (sketch.source === 'agent') {
+      c.sketch_positive.addDense(sketch.positiveOffset, sketch.positive);
+      c.sketch_negative.addDense(sketch.negativeOffset, sketch.negative);
+    } else {
+      c.sketch_positive.addSparse(sketch.positive);
+      c.sketch_negative.addSparse(sketch.negative);
+    }
+    c.sketch_zero.add(sketch.zero);
+    c.tags.add(point.tags);
+    this.dimensions.add(dimensions, point.containerId);
+    this.rows++;
+    return true;
+  }
+}
+
+function taskEventColumns() {
+  return {
+    time: new DateTime64Column(),
+    state: new LowCardinalityColumn(),
+    previous_state: new LowCardinalityColumn(),
+    reason: new LowCardinalityColumn(),
+    exit_code: new NullableInt32Column(),
+  };
+}
+
+class TaskEventRows extends TableRows {
+  private readonly c: ReturnType<typeof taskEventColumns>;
+
+  constructor() {
+    const c = taskEventColumns();
+    super('task_events', TASK_EVENT_COLUMNS, c, new DimensionColumns(DIMENSION_KEYS, ID_KEYS));
+    this.c = c;
+  }
+
+  add(event: TaskEvent): void {
+    const c = this.c;
+    const exitCode = event.exitCode;
+    // An exit code that is no Int32 says nothing usable; the event itself still counts.
+    const exit = exitCode !== undefined && Number.isInteger(exitCode) && Math.abs(exitCode) < 2 ** 31;
+    c.time.add(event.timeMs);
+    c.state.add(event.state);
+    c.previous_state.add(event.previousState);
+    c.reason.add(event.reason ?? '');
+    c.exit_code.add(exit ? exitCode : undefined);
+    this.dimensions.add(event.dimensions);
+    this.rows++;
+  }
+}
+
+/** The dimensions but the container id (the table's key, first), then the labels. */
+const METADATA_DIMENSION_KEYS = DIMENSION_KEYS.filter((key) => key !== 'container_id');
+
+function metadataColumns() {
+  return {
+    updated: new DateTime64Column(),
+    removed: new UInt8Column(),
+    tombstone: new UInt8Column(),
+  };
+}
+
+class MetadataRows extends TableRows {
+  private readonly containerId: StringColumn;
+  private readonly c: ReturnType<typeof metadataColumns>;
+
+  constructor() {
+    const containerId = new StringColumn(new ByteWriter(4096));
+    const c = metadataColumns();
+    super(
+      'container_metadata',
+      CONTAINER_METADATA_COLUMNS,
+      { container_id: containerId },
+      new DimensionColumns(METADATA_DIMENSION_KEYS, ID_KEYS),
+      c,
+    );
+    this.containerId = containerId;
+    this.c = c;
+  }
+
+  /** A tombstone has no dimensions and is removed. */
+  add(
+    containerId: string,
+    dimensions: Readonly<Dimensions> | undefined,
+    updatedMs: number,
+    removed: boolean,
+    tombstone: boolean,
+  ): void {
+    this.containerId.add(containerId);
+    this.dimensions.add(dimensions);
+    this.c.updated.add(updatedMs);
+    this.c.removed.add(removed);
+    this.c.tombstone.add(tombstone);
+    this.rows++;
+  }
+}
 
 export class RowsBuilder {
-  private readonly datapoints = new TableRows('datapoints', DATAPOINT_COLUMNS);
-  private readonly timers = new TableRows('timer_summaries', TIMER_SUMMARY_COLUMNS);
-  private readonly events = new TableRows('task_events', TASK_EVENT_COLUMNS);
-  private readonly metadata = new TableRows('container_metadata', CONTAINER_METADATA_COLUMNS);
-  private readonly tables = [this.datapoints, this.timers, this.events, this.metadata];
-  private readonly dimensionFields = new DimensionFields();
-  // A batch's datapoints share one time: format it once.
-  private lastTimeMs = Number.NaN;
-  private lastTime = '';
+  private readonly datapoints = new DatapointRows();
+  private readonly timers = new TimerRows();
+  private readonly events = new TaskEventRows();
+  private readonly metadata = new MetadataRows();
+  private readonly tables: readonly TableRows[] = [this.datapoints, this.timers, this.events, this.metadata];
   private readonly invalidCounts: Record<InvalidReason, number> = {
     non_finite_value: 0,
     time_out_of_range: 0,
@@ -123,13 +306,16 @@ export class RowsBuilder {
         for (const point of record.datapoints) this.addDatapoint(point, record.dimensions);
         return;
       case 'task_event':
-        this.addTaskEvent(record.event);
+        if (this.validTime(record.event.timeMs)) this.events.add(record.event);
         return;
-      case 'metadata':
-        this.addMetadata(record.update);
+      case 'metadata': {
+        const update: MetadataUpdate = record.update;
+        if (this.validTime(update.updatedMs))
+          this.metadata.add(update.containerId, update.dimensions, update.updatedMs, update.removed, false);
         return;
+      }
       case 'metadata_tombstone':
-        this.addTombstone(record.containerId, timeMs);
+        if (this.validTime(timeMs)) this.metadata.add(record.containerId, undefined, timeMs, true, true);
         return;
     }
   }
@@ -137,11 +323,6 @@ export class RowsBuilder {
   /** Rows waiting, in all tables. */
   get rows(): number {
     return this.datapoints.rows + this.timers.rows + this.events.rows + this.metadata.rows;
-  }
-
-  /** Characters of row text waiting (about the bytes the payloads will take). */
-  get size(): number {
-    return this.datapoints.size + this.timers.size + this.events.size + this.metadata.size;
   }
 
   /** Rows skipped since the last reset, by reason. */
@@ -161,99 +342,29 @@ export class RowsBuilder {
   /** Forgets every row and count (after the payloads were inserted). */
   reset(): void {
     for (const table of this.tables) table.reset();
-    this.dimensionFields.reset();
     for (const reason of INVALID_REASONS) this.invalidCounts[reason] = 0;
   }
 
   private addDatapoint(point: Datapoint, batchDimensions: Readonly<Dimensions> | undefined): void {
-    if (!validTime(point.timeMs)) {
-      this.invalidCounts.time_out_of_range++;
+    if (!this.validTime(point.timeMs)) return;
+    const dimensions = point.dimensions ?? batchDimensions;
+    if (point.kind === 'timer' && point.timer !== undefined) {
+      if (!this.timers.add(point, point.timer, dimensions)) this.invalidCounts.non_finite_value++;
       return;
     }
-    const dimensions = this.dimensionFields.fields(point.dimensions ?? batchDimensions, point.containerId);
-    const timer = point.timer;
-    if (point.kind === 'timer' && timer !== undefined) {
-      const sketch = sketchFields(timer);
-      if (
-        sketch === undefined ||
-        !Number.isFinite(timer.count) ||
-        !Number.isFinite(timer.sum) ||
-        !Number.isFinite(timer.min) ||
-        !Number.isFinite(timer.max) ||
-        !Number.isFinite(timer.stddev) ||
-        !finiteValues(timer.percentiles)
-      ) {
-        this.invalidCounts.non_finite_value++;
-        return;
-      }
-      this.timers.append(
-        `${this.time(point.timeMs)}\t${tsvString(point.name)}\t${tsvString(point.unit)}\t${timer.count}\t${timer.sum}\t${timer.min}\t${timer.max}\t${timer.stddev}\t${numberMap(timer.percentiles)}\t${timer.approximate}\t${sketch}\t${stringMap(point.tags)}${dimensions}\n`,
-      );
-      return;
-    }
-    const rate = point.rate;
-    if (!Number.isFinite(point.value) || (rate !== undefined && !Number.isFinite(rate))) {
+    if (!Number.isFinite(point.value) || (point.rate !== undefined && !Number.isFinite(point.rate))) {
       this.invalidCounts.non_finite_value++;
       return;
     }
-    this.datapoints.append(
-      `${this.time(point.timeMs)}\t${tsvString(point.name)}\t${point.kind}\t${tsvString(point.unit)}\t${point.value}\t${rate === undefined ? TSV_NULL : rate}\t${stringMap(point.tags)}${dimensions}\n`,
-    );
+    this.datapoints.add(point, dimensions);
   }
 
-  private time(ms: number): string {
-    if (ms !== this.lastTimeMs) {
-      this.lastTimeMs = ms;
-      this.lastTime = tsvTime(ms);
-    }
-    return this.lastTime;
+  /** False, counted, for a time out of range. */
+  private validTime(ms: number): boolean {
+    if (ms >= 0 && ms < MAX_TIME_MS) return true;
+    this.invalidCounts.time_out_of_range++;
+    return false;
   }
-
-  private addTaskEvent(event: TaskEvent): void {
-    if (!validTime(event.timeMs)) {
-      this.invalidCounts.time_out_of_range++;
-      return;
-    }
-    const exitCode = event.exitCode;
-    // An exit code that is no Int32 says nothing usable; the event itself still counts.
-    const exit = exitCode !== undefined && Number.isInteger(exitCode) && Math.abs(exitCode) < 2 ** 31;
-    this.events.append(
-      `${tsvTime(event.timeMs)}\t${event.state}\t${event.previousState}\t${tsvString(event.reason ?? '')}\t${exit ? exitCode : TSV_NULL}${this.dimensionFields.fields(event.dimensions)}\n`,
-    );
-  }
-
-  private addMetadata(update: MetadataUpdate): void {
-    if (!validTime(update.updatedMs)) {
-      this.invalidCounts.time_out_of_range++;
-      return;
-    }
-    this.metadata.append(
-      `${tsvString(update.containerId)}${metadataDimensionFields(update.dimensions)}\t${tsvTime(update.updatedMs)}\t${update.removed ? 1 : 0}\t0\n`,
-    );
-  }
-
-  private addTombstone(containerId: string, timeMs: number): void {
-    if (!validTime(timeMs)) {
-      this.invalidCounts.time_out_of_range++;
-      return;
-    }
-    this.metadata.append(
-      `${tsvString(containerId)}${metadataDimensionFields(undefined)}\t${tsvTime(timeMs)}\t1\t1\n`,
-    );
-  }
-}
-
-/** The dimensions but the container id (the table's key, first), then the labels. */
-const METADATA_DIMENSION_KEYS = DIMENSION_KEYS.filter((key) => key !== 'container_id');
-
-function metadataDimensionFields(dimensions: Readonly<Dimensions> | undefined): string {
-  let out = '';
-  for (const key of METADATA_DIMENSION_KEYS) out += `\t${tsvString(dimensions?.[key] ?? '')}`;
-  return `${out}\t${stringMap(dimensions?.labels)}`;
-}
-
-function validTime(ms: number): boolean {
-  return ms >= 0 && ms < MAX_TIME_MS;
 }
 
 function finiteValues(map: Readonly<Record<string, number>>): boolean {

@@ -2,6 +2,9 @@
  * Every table, end to end: records -> RowsBuilder -> Storage.insert -> SELECT gives back exactly
  * what went in, strings with tabs, line feeds, quotes, backslashes and unicode included.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   CONTAINER_METADATA_COLUMNS,
@@ -10,7 +13,7 @@ import {
   TIMER_SUMMARY_COLUMNS,
 } from '../../../collector/sinks/clickhouse/columns.js';
 import { RowsBuilder } from '../../../collector/sinks/clickhouse/rows.js';
-import { SKETCH_ACCURACY } from '../../../collector/sinks/clickhouse/sketch-fields.js';
+import { SKETCH_ACCURACY } from '../../../collector/sinks/clickhouse/stored-sketch.js';
 import type { Storage } from '../../../collector/storage/storage.js';
 import { AWKWARD, BASE_MS, dimensions, metrics, point, taskEvent, timerSummary } from './records.js';
 import { openMigratedStorage, type TestStorage } from './test-storage.js';
@@ -51,6 +54,47 @@ test('the column lists are exactly the columns each table takes on insert', asyn
     expect(rows.map((r) => r.name)).toEqual([...columns].sort());
   }
 });
+
+// The engine reads a Native block with the types it names; they must be the table's own, or
+// every insert would pay a conversion (and a changed table would go unnoticed).
+test.skipIf(process.env.CLICKHOUSE_URL !== undefined)(
+  "each table's Native block names exactly the table's column types",
+  async () => {
+    const builder = new RowsBuilder();
+    builder.add(
+      metrics([point('g', 'gauge', 1, BASE_MS), point('t', 'timer', 1, BASE_MS, { timer: timerSummary() })]),
+    );
+    builder.add(taskEvent('failed', BASE_MS));
+    builder.add({
+      type: 'metadata',
+      update: { containerId: 'c', dimensions: dimensions(), updatedMs: BASE_MS, removed: false },
+    });
+    const payloads = builder.payloads();
+    expect(payloads.map((p) => p.table)).toEqual([
+      'datapoints',
+      'timer_summaries',
+      'task_events',
+      'container_metadata',
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'corral-native-types-'));
+    try {
+      for (const payload of payloads) {
+        const path = join(dir, `${payload.table}.native`);
+        writeFileSync(path, payload.data);
+        const written = await storage.query<{ name: string; type: string }>(
+          `DESCRIBE file('${path}', Native)`,
+        );
+        const table = await storage.query<{ name: string; type: string }>(
+          `SELECT name, type FROM system.columns WHERE database = '${test_.database}' AND table = '${payload.table}'
+           AND default_kind NOT IN ('MATERIALIZED', 'ALIAS') ORDER BY position`,
+        );
+        expect(written.map((c) => `${c.name} ${c.type}`)).toEqual(table.map((c) => `${c.name} ${c.type}`));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 describe('datapoints', () => {
   test('every field and dimension comes back as written', async () => {

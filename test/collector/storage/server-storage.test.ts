@@ -1,10 +1,16 @@
 /**
  * ServerStorage's own code (database creation, command, query, ping, insert with its
  * settings) run through @clickhouse/client on chdb's in-process connection: the real client
- * and engine without a server. chdb cannot read an inlined body through input(), so rows go
- * as a plain INSERT ... FORMAT here; the default input() insert runs whenever CLICKHOUSE_URL
- * is set, when every other test of this folder runs on that server.
+ * and engine without a server. chdb's connection inlines a request body into the statement
+ * as UTF-8 text, which a binary Native body does not survive, so the connection here hands
+ * such a body to the engine as a file instead (the statement otherwise as sent). Text rows go
+ * as a plain INSERT ... FORMAT here (chdb cannot read an inlined body through input()); the
+ * default input() insert runs whenever CLICKHOUSE_URL is set, when every other test of this
+ * folder runs on that server.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { drainPending } from 'chdb';
 import { createChdbConnection } from 'chdb/connection';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -15,6 +21,23 @@ import { AWKWARD, BASE_MS, metrics, point } from './records.js';
 import { acquireDataDir, releaseDataDir, testDdlContext, uniqueDatabase } from './test-storage.js';
 
 const database = uniqueDatabase('corral_server');
+const bodies = mkdtempSync(join(tmpdir(), 'corral-native-body-'));
+let nativeInserts = 0;
+
+/** `INSERT ... FORMAT Native` + body becomes `INSERT ... SELECT * FROM file(body, Native)`. */
+function withNativeBodiesAsFiles(connection: ClientConnection): ClientConnection {
+  const exec = connection.exec.bind(connection);
+  connection.exec = async (params) => {
+    if (params.values === undefined || !/ FORMAT Native$/.test(params.query)) return exec(params);
+    const chunks: Buffer[] = [];
+    for await (const chunk of params.values as AsyncIterable<Buffer>) chunks.push(chunk);
+    const path = join(bodies, `${++nativeInserts}.native`);
+    writeFileSync(path, Buffer.concat(chunks));
+    const query = params.query.replace(/ FORMAT Native$/, ` SELECT * FROM file('${path}', Native)`);
+    return exec({ ...params, query, values: undefined });
+  };
+  return connection;
+}
 let storage: ServerStorage;
 
 beforeAll(async () => {
@@ -27,7 +50,8 @@ beforeAll(async () => {
     cluster: '',
     insertThroughInput: false,
     // chdb types the connection against its own copy of @clickhouse/client-common.
-    connection: () => createChdbConnection({ path: dataDir }) as unknown as ClientConnection,
+    connection: () =>
+      withNativeBodiesAsFiles(createChdbConnection({ path: dataDir }) as unknown as ClientConnection),
   });
 });
 afterAll(async () => {
@@ -35,6 +59,7 @@ afterAll(async () => {
   await storage?.close();
   await drainPending();
   releaseDataDir();
+  rmSync(bodies, { recursive: true, force: true });
 });
 
 test('creates the database, migrates, inserts once under a repeated token, reads back', async () => {
@@ -50,4 +75,5 @@ test('creates the database, migrates, inserts once under a repeated token, reads
     `SELECT name, tags, toUInt32(count() OVER ()) AS n FROM ${database}.datapoints`,
   );
   expect(rows).toEqual([{ name: `x.${AWKWARD}`, tags: { k: AWKWARD }, n: 1 }]);
+  expect(nativeInserts).toBe(2);
 });

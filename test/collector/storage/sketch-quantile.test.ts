@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DDSketch } from '../../../agent/transforms/statsd-aggregate/ddsketch.js';
 import { RowsBuilder } from '../../../collector/sinks/clickhouse/rows.js';
-import { SKETCH_ACCURACY } from '../../../collector/sinks/clickhouse/sketch-fields.js';
+import { SKETCH_ACCURACY } from '../../../collector/sinks/clickhouse/stored-sketch.js';
 import type { Datapoint } from '../../../lib/model/datapoint.js';
 import { BASE_MS, metrics, point, timerSummary } from './records.js';
 import { openMigratedStorage, type TestStorage } from './test-storage.js';

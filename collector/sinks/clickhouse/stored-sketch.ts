@@ -13,34 +13,50 @@ export const SKETCH_ACCURACY = 0.01;
 /** Values closer to zero than this land in the zero bin (as in the agent's DDSketch). */
 const MIN_INDEXABLE = 1e-9;
 
-/** `source \t accuracy \t positive \t negative \t zero`, or undefined when a weight is not finite. */
-export function sketchFields(timer: TimerSummary): string | undefined {
+/** What a timer_summaries row stores of a timer's sketch. */
+export type StoredSketch = {
+  accuracy: number;
+  zero: number;
+} & (
+  | {
+      source: 'agent';
+      /** Dense bins from their offsets, as the agent ships them. */
+      positiveOffset: number;
+      positive: readonly number[];
+      negativeOffset: number;
+      negative: readonly number[];
+    }
+  | { source: 'percentiles'; positive: ReadonlyMap<number, number>; negative: ReadonlyMap<number, number> }
+);
+
+/** The sketch to store, or undefined when the agent's has a weight or accuracy out of range. */
+export function storedSketch(timer: TimerSummary): StoredSketch | undefined {
   return timer.sketch === undefined ? percentileSketch(timer) : agentSketch(timer.sketch);
 }
 
-function agentSketch(sketch: SketchSnapshot): string | undefined {
-  const positive = binsMap(sketch.positiveOffset, sketch.positiveBins);
-  const negative = binsMap(sketch.negativeOffset, sketch.negativeBins);
-  if (positive === undefined || negative === undefined || !Number.isFinite(sketch.zeroCount))
-    return undefined;
+function agentSketch(sketch: SketchSnapshot): StoredSketch | undefined {
+  if (!finiteWeights(sketch.positiveBins) || !finiteWeights(sketch.negativeBins)) return undefined;
+  if (!Number.isFinite(sketch.zeroCount)) return undefined;
   if (!(sketch.relativeAccuracy > 0 && sketch.relativeAccuracy < 1)) return undefined;
-  return `agent\t${sketch.relativeAccuracy}\t${positive}\t${negative}\t${sketch.zeroCount}`;
+  return {
+    source: 'agent',
+    accuracy: sketch.relativeAccuracy,
+    positiveOffset: sketch.positiveOffset,
+    positive: sketch.positiveBins,
+    negativeOffset: sketch.negativeOffset,
+    negative: sketch.negativeBins,
+    zero: sketch.zeroCount,
+  };
 }
 
-function binsMap(offset: number, bins: readonly number[]): string | undefined {
-  let out = '';
-  for (let i = 0; i < bins.length; i++) {
-    const weight = bins[i]!;
-    if (weight === 0) continue;
-    if (!Number.isFinite(weight)) return undefined;
-    out += `${out === '' ? '{' : ','}${offset + i}:${weight}`;
-  }
-  return out === '' ? '{}' : `${out}}`;
+function finiteWeights(bins: readonly number[]): boolean {
+  for (let i = 0; i < bins.length; i++) if (!Number.isFinite(bins[i]!)) return false;
+  return true;
 }
 
 const LN_GAMMA = Math.log((1 + SKETCH_ACCURACY) / (1 - SKETCH_ACCURACY));
 
-function percentileSketch(timer: TimerSummary): string {
+function percentileSketch(timer: TimerSummary): StoredSketch {
   const points: [number, number][] = [];
   for (const key in timer.percentiles) {
     const p = Number(key);
@@ -63,7 +79,7 @@ function percentileSketch(timer: TimerSummary): string {
     previous = p;
   }
   add(timer.max, (timer.count * (100 - previous)) / 100);
-  return `percentiles\t${SKETCH_ACCURACY}\t${indexMap(positive)}\t${indexMap(negative)}\t${zero}`;
+  return { source: 'percentiles', accuracy: SKETCH_ACCURACY, positive, negative, zero };
 }
 
 /** The agent's logarithmic mapping: bin i holds (gamma^(i-1), gamma^i]. */
@@ -73,10 +89,4 @@ function binIndex(magnitude: number): number {
 
 function addTo(bins: Map<number, number>, index: number, weight: number): void {
   bins.set(index, (bins.get(index) ?? 0) + weight);
-}
-
-function indexMap(bins: Map<number, number>): string {
-  let out = '';
-  for (const [index, weight] of bins) out += `${out === '' ? '{' : ','}${index}:${weight}`;
-  return out === '' ? '{}' : `${out}}`;
 }

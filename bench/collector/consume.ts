@@ -1,0 +1,275 @@
+/**
+ * npm run bench:collector (second of its two benchmarks)
+ *
+ * Sustained throughput of the real collector (`corral collector`, its own process) from Kafka
+ * to ClickHouse: a backlog of realistic metric batches is put on the metrics topic of the test
+ * broker (librdkafka's mock cluster, test/helpers/kafka-broker/) first, gzip-compressed as the
+ * agent sends them; then the collector drains it into embedded ClickHouse (and, with
+ * CLICKHOUSE_URL set, into that server too). Each batch is one container's flush: 500
+ * datapoints, each its own series (counters with rates, gauges, sets, timers with 4
+ * percentiles, 3 tags), shared dimensions with labels; 200 containers per 10 s interval.
+ *
+ * Prints JSON: datapoints/s from the first insert to the last (and from the group join), the
+ * insert size, the collector's CPU seconds per second and peak RSS, and a check by SQL that
+ * every datapoint sent was stored exactly once.
+ * Target: >= 500,000 datapoints/s into embedded ClickHouse.
+ *   BENCH_DATAPOINTS   backlog size (default 2,000,000)
+ *   BENCH_BATCH_ROWS   collector.batchRows (default 100,000, the collector's default)
+ *   CLICKHOUSE_URL     also run against this server (CLICKHOUSE_USER, CLICKHOUSE_PASSWORD)
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CompressionTypes, Kafka, logLevel, type Message } from 'kafkajs';
+import type { Dimensions } from '../../lib/model/dimensions.js';
+import type { MetricBatch } from '../../lib/wire/datapoint-codec.js';
+import { singleObjectMetricBatchWriter } from '../../lib/wire/single-object.js';
+import { queryDataDir, startCollector } from '../../test/helpers/collector-process.js';
+import { type KafkaBroker, startKafkaBroker } from '../../test/helpers/kafka-broker/index.js';
+import { realisticDatapoints } from '../shared/realistic-datapoints.js';
+
+const TOTAL = Number(process.env.BENCH_DATAPOINTS ?? 2_000_000);
+const BATCH_ROWS = Number(process.env.BENCH_BATCH_ROWS ?? 100_000);
+const TARGET_PER_SECOND = 500_000;
+const DATAPOINTS_PER_BATCH = 500;
+const CONTAINERS = 200;
+const PARTITIONS = 12;
+const INTERVAL_MS = 10_000;
+const PREFIX = 'corral.';
+// Recent enough for every TTL.
+const START_MS = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+const FRAMEWORKS = ['marathon', 'spark', 'kafka', 'jenkins'];
+
+function containerDimensions(c: number): Readonly<Dimensions> {
+  const framework = FRAMEWORKS[c % FRAMEWORKS.length]!;
+  const task = `${framework}-app-${c % 20}`;
+  return Object.freeze({
+    cluster_id: 'prod-eu-1',
+    agent_id: `6a1b4c6e-92d1-4b7f-a1cf-3f1f1d6c0e55-S${c % 16}`,
+    hostname: `node-${String(c % 16).padStart(3, '0')}.eu-west-1.internal`,
+    framework_id: `6a1b4c6e-92d1-4b7f-a1cf-3f1f1d6c0e55-000${c % FRAMEWORKS.length}`,
+    framework_name: framework,
+    framework_role: 'services',
+    executor_id: `${task}.instance-${c}`,
+    task_id: `${task}.instance-${c}._app.1`,
+    task_name: task,
+    container_id: `${c.toString(16).padStart(8, '0')}-c0ffee-4b7f-a1cf-3f1f1d6c0e55`,
+    labels: Object.freeze({ team: `team-${c % 7}`, tier: 'backend', version: '2.14.1' }),
+  });
+}
+
+/** Puts the backlog on the metrics topic, one message per container and interval; returns datapoints sent. */
+async function produceBacklog(broker: KafkaBroker): Promise<number> {
+  const kafka = new Kafka({
+    clientId: 'corral-bench',
+    brokers: broker.bootstrap,
+    logLevel: logLevel.NOTHING,
+  });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const writer = singleObjectMetricBatchWriter();
+  const intervals = Math.max(1, Math.round(TOTAL / (CONTAINERS * DATAPOINTS_PER_BATCH)));
+  let sent = 0;
+  try {
+    for (let n = 0; n < intervals; n++) {
+      const messages: Message[] = [];
+      for (let c = 0; c < CONTAINERS; c++) {
+        const dimensions = containerDimensions(c);
+        const timeMs = START_MS + n * INTERVAL_MS;
+        const batch: MetricBatch = {
+          agentId: dimensions.agent_id!,
+          hostname: dimensions.hostname!,
+          sentMs: timeMs,
+          batchId: `bench-${n}-${c}`,
+          dimensions,
+          datapoints: realisticDatapoints({
+            count: DATAPOINTS_PER_BATCH,
+            timeMs,
+            containerId: dimensions.container_id,
+            seed: n * CONTAINERS + c,
+          }),
+        };
+        messages.push({ key: dimensions.container_id!, value: writer.encode(batch) });
+        sent += DATAPOINTS_PER_BATCH;
+      }
+      await producer.send({
+        topic: `${PREFIX}metrics`,
+        messages,
+        acks: -1,
+        compression: CompressionTypes.GZIP,
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return sent;
+}
+
+/** utime + stime of a process, in seconds; its peak RSS in MB. */
+function processUsage(pid: number): { cpuSeconds: number; peakRssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+  return {
+    cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100,
+    peakRssMb: Math.round(Number(hwm?.[1] ?? 0) / 1024),
+  };
+}
+
+/** The collector's datapoints_stored_total, from its /metrics. */
+async function storedSoFar(httpBase: string): Promise<number> {
+  const text = await (await fetch(`${httpBase}/metrics`)).text();
+  const line = /^corral_collector_datapoints_stored_total (\S+)$/m.exec(text);
+  return Number(line?.[1] ?? 0);
+}
+
+interface Run {
+  storage: 'embedded' | 'server';
+  datapointsPerSecond: number;
+  datapointsPerSecondFromJoin: number;
+  seconds: number;
+  collectorCpuPerSecond: number;
+  collectorPeakRssMb: number;
+  stored: { datapoints: number; distinctSeriesTimes: number; lost: number; duplicates: number };
+}
+
+async function drain(
+  broker: KafkaBroker,
+  sent: number,
+  storage: 'embedded' | 'server',
+  run: number,
+): Promise<Run> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'corral-bench-collector-'));
+  const server =
+    storage === 'server'
+      ? [
+          '--collector-storage',
+          'server',
+          '--collector-clickhouse-url',
+          process.env.CLICKHOUSE_URL!,
+          '--collector-clickhouse-user',
+          process.env.CLICKHOUSE_USER ?? 'default',
+        ]
+      : [];
+  const passwordFile = join(dataDir, 'password');
+  writeFileSync(passwordFile, process.env.CLICKHOUSE_PASSWORD ?? '');
+  const database = `corral_bench_${process.pid}_${run}`;
+  try {
+    const collector = await startCollector({
+      brokers: broker.bootstrap,
+      topicPrefix: PREFIX,
+      dataDir: join(dataDir, 'clickhouse'),
+      groupId: `bench-${run}`,
+      args: [
+        '--collector-batch-rows',
+        String(BATCH_ROWS),
+        '--collector-batch-interval',
+        '1s',
+        '--collector-database',
+        database,
+        ...server,
+        ...(storage === 'server' ? ['--collector-clickhouse-password-file', passwordFile] : []),
+      ],
+    });
+    const joined = performance.now();
+    const usageAtJoin = processUsage(collector.child.pid!);
+    let first: { at: number; stored: number; cpu: number } | undefined;
+    let stored = 0;
+    while (stored < sent) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      stored = await storedSoFar(collector.httpBase);
+      if (first === undefined && stored > 0)
+        first = { at: performance.now(), stored, cpu: processUsage(collector.child.pid!).cpuSeconds };
+      if (collector.child.exitCode !== null) throw new Error('the collector exited');
+    }
+    const done = performance.now();
+    const usage = processUsage(collector.child.pid!);
+    await collector.stop();
+    const seconds = (done - first!.at) / 1000;
+    const counts = await countStored(storage, dataDir, database);
+    return {
+      storage,
+      datapointsPerSecond: Math.round((sent - first!.stored) / seconds),
+      datapointsPerSecondFromJoin: Math.round(sent / ((done - joined) / 1000)),
+      seconds: Number(seconds.toFixed(2)),
+      collectorCpuPerSecond: Number(((usage.cpuSeconds - first!.cpu) / seconds).toFixed(2)),
+      collectorPeakRssMb: Math.max(usage.peakRssMb, usageAtJoin.peakRssMb),
+      stored: {
+        ...counts,
+        lost: sent - counts.distinctSeriesTimes,
+        duplicates: counts.datapoints - counts.distinctSeriesTimes,
+      },
+    };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Datapoints and timer summaries stored, and how many distinct (series, time) pairs they are. */
+async function countStored(storage: 'embedded' | 'server', dataDir: string, database: string) {
+  const sql = `SELECT
+      (SELECT count() FROM datapoints) + (SELECT count() FROM timer_summaries) AS datapoints,
+      (SELECT uniqExact(series, time) FROM datapoints) + (SELECT uniqExact(series, time) FROM timer_summaries) AS distinct_pairs`;
+  let row: { datapoints: string; distinct_pairs: string } | undefined;
+  if (storage === 'embedded') {
+    [row] = await queryDataDir<{ datapoints: string; distinct_pairs: string }>(
+      join(dataDir, 'clickhouse'),
+      sql,
+      database,
+    );
+  } else {
+    const { createClient } = await import('@clickhouse/client');
+    const client = createClient({
+      url: process.env.CLICKHOUSE_URL!,
+      username: process.env.CLICKHOUSE_USER ?? 'default',
+      password: process.env.CLICKHOUSE_PASSWORD ?? '',
+      database,
+    });
+    try {
+      [row] = await (await client.query({ query: sql, format: 'JSONEachRow' })).json<{
+        datapoints: string;
+        distinct_pairs: string;
+      }>();
+      await client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+    } finally {
+      await client.close();
+    }
+  }
+  return { datapoints: Number(row?.datapoints), distinctSeriesTimes: Number(row?.distinct_pairs) };
+}
+
+async function main(): Promise<void> {
+  const broker = await startKafkaBroker();
+  try {
+    for (const topic of ['metrics', 'events', 'metadata'])
+      await broker.createTopic(`${PREFIX}${topic}`, topic === 'metrics' ? PARTITIONS : 1, 1);
+    const producing = performance.now();
+    const sent = await produceBacklog(broker);
+    const produceSeconds = (performance.now() - producing) / 1000;
+    const runs = [await drain(broker, sent, 'embedded', 1)];
+    if (process.env.CLICKHOUSE_URL) runs.push(await drain(broker, sent, 'server', 2));
+    const embedded = runs[0]!;
+    console.log(
+      JSON.stringify(
+        {
+          cpu: cpus()[0]?.model ?? 'unknown',
+          cores: cpus().length,
+          datapoints: sent,
+          partitions: PARTITIONS,
+          batchRows: BATCH_ROWS,
+          backlogProducedInSeconds: Number(produceSeconds.toFixed(1)),
+          runs,
+          target: TARGET_PER_SECOND,
+          meetsTarget: embedded.datapointsPerSecond >= TARGET_PER_SECOND,
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    await broker.stop();
+  }
+}
+
+await main();
