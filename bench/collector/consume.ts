@@ -9,12 +9,15 @@
  * datapoints, each its own series (counters with rates, gauges, sets, timers with 4
  * percentiles, 3 tags), shared dimensions with labels; 200 containers per 10 s interval.
  *
- * Prints JSON: datapoints/s from the first insert to the last (and from the group join), the
- * insert size, the collector's CPU seconds per second and peak RSS, and a check by SQL that
+ * Prints JSON: datapoints/s over the whole drain (from the group join to the last datapoint
+ * stored) and over its steady part (from a fifth stored to the end, after the chunks first
+ * filled up), the insert size, the collector's CPU seconds per second and peak RSS, and a check by SQL that
  * every datapoint sent was stored exactly once.
  * Target: >= 500,000 datapoints/s into embedded ClickHouse.
  *   BENCH_DATAPOINTS   backlog size (default 2,000,000)
  *   BENCH_BATCH_ROWS   collector.batchRows (default 100,000, the collector's default)
+ *   BENCH_BATCH_INTERVAL  collector.batchInterval (default 1s, the collector's default)
+ *   BENCH_PARTITIONS   partitions of the metrics topic (default 12)
  *   CLICKHOUSE_URL     also run against this server (CLICKHOUSE_USER, CLICKHOUSE_PASSWORD)
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +36,8 @@ const BATCH_ROWS = Number(process.env.BENCH_BATCH_ROWS ?? 100_000);
 const TARGET_PER_SECOND = 500_000;
 const DATAPOINTS_PER_BATCH = 500;
 const CONTAINERS = 200;
-const PARTITIONS = 12;
+const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 12);
+const BATCH_INTERVAL = process.env.BENCH_BATCH_INTERVAL ?? '1s';
 const INTERVAL_MS = 10_000;
 const PREFIX = 'corral.';
 // Recent enough for every TTL.
@@ -86,6 +90,7 @@ async function produceBacklog(broker: KafkaBroker): Promise<number> {
             count: DATAPOINTS_PER_BATCH,
             timeMs,
             containerId: dimensions.container_id,
+            dimensions,
             seed: n * CONTAINERS + c,
           }),
         };
@@ -117,20 +122,43 @@ function processUsage(pid: number): { cpuSeconds: number; peakRssMb: number } {
   };
 }
 
-/** The collector's datapoints_stored_total, from its /metrics. */
-async function storedSoFar(httpBase: string): Promise<number> {
+/** A sample of the collector's /metrics. */
+async function collectorMetric(httpBase: string, sample: string): Promise<number> {
   const text = await (await fetch(`${httpBase}/metrics`)).text();
-  const line = /^corral_collector_datapoints_stored_total (\S+)$/m.exec(text);
+  const escaped = sample.replace(/[{}"]/g, (c) => `\\${c}`);
+  const line = new RegExp(`^${escaped} (\\S+)$`, 'm').exec(text);
   return Number(line?.[1] ?? 0);
+}
+
+const storedSoFar = (httpBase: string) =>
+  collectorMetric(httpBase, 'corral_collector_datapoints_stored_total');
+
+/** Inserts into datapoints: how many, their mean rows and seconds. */
+async function datapointInserts(httpBase: string) {
+  const inserts = await collectorMetric(
+    httpBase,
+    'corral_collector_insert_duration_seconds_count{table="datapoints"}',
+  );
+  const seconds = await collectorMetric(
+    httpBase,
+    'corral_collector_insert_duration_seconds_sum{table="datapoints"}',
+  );
+  const rows = await collectorMetric(httpBase, 'corral_collector_rows_inserted_total{table="datapoints"}');
+  return {
+    count: inserts,
+    meanRows: Math.round(rows / inserts),
+    meanSeconds: Number((seconds / inserts).toFixed(3)),
+  };
 }
 
 interface Run {
   storage: 'embedded' | 'server';
   datapointsPerSecond: number;
-  datapointsPerSecondFromJoin: number;
+  steadyDatapointsPerSecond: number;
   seconds: number;
   collectorCpuPerSecond: number;
   collectorPeakRssMb: number;
+  datapointInserts: { count: number; meanRows: number; meanSeconds: number };
   stored: { datapoints: number; distinctSeriesTimes: number; lost: number; duplicates: number };
 }
 
@@ -165,7 +193,7 @@ async function drain(
         '--collector-batch-rows',
         String(BATCH_ROWS),
         '--collector-batch-interval',
-        '1s',
+        BATCH_INTERVAL,
         '--collector-database',
         database,
         ...server,
@@ -179,22 +207,25 @@ async function drain(
     while (stored < sent) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       stored = await storedSoFar(collector.httpBase);
-      if (first === undefined && stored > 0)
+      if (first === undefined && stored >= sent / 5)
         first = { at: performance.now(), stored, cpu: processUsage(collector.child.pid!).cpuSeconds };
       if (collector.child.exitCode !== null) throw new Error('the collector exited');
     }
     const done = performance.now();
     const usage = processUsage(collector.child.pid!);
+    const inserts = await datapointInserts(collector.httpBase);
     await collector.stop();
+    // The steady part: CPU is measured over it.
     const seconds = (done - first!.at) / 1000;
     const counts = await countStored(storage, dataDir, database);
     return {
       storage,
-      datapointsPerSecond: Math.round((sent - first!.stored) / seconds),
-      datapointsPerSecondFromJoin: Math.round(sent / ((done - joined) / 1000)),
-      seconds: Number(seconds.toFixed(2)),
+      datapointsPerSecond: Math.round(sent / ((done - joined) / 1000)),
+      steadyDatapointsPerSecond: Math.round((sent - first!.stored) / seconds),
+      seconds: Number(((done - joined) / 1000).toFixed(2)),
       collectorCpuPerSecond: Number(((usage.cpuSeconds - first!.cpu) / seconds).toFixed(2)),
       collectorPeakRssMb: Math.max(usage.peakRssMb, usageAtJoin.peakRssMb),
+      datapointInserts: inserts,
       stored: {
         ...counts,
         lost: sent - counts.distinctSeriesTimes,
@@ -258,6 +289,7 @@ async function main(): Promise<void> {
           datapoints: sent,
           partitions: PARTITIONS,
           batchRows: BATCH_ROWS,
+          batchInterval: BATCH_INTERVAL,
           backlogProducedInSeconds: Number(produceSeconds.toFixed(1)),
           runs,
           target: TARGET_PER_SECOND,

@@ -10,6 +10,7 @@ import type { Storage } from '../storage/storage.js';
 import type { Chunk } from './chunk.js';
 import type { InsertIntents } from './intents.js';
 import { type GroupSession, heartbeatIgnoringOutage, retrying } from './retry.js';
+import { SerialLock } from './serial-lock.js';
 import type { PipelineStats } from './stats.js';
 
 export interface ChunkWriterOptions {
@@ -22,10 +23,25 @@ export interface ChunkWriterOptions {
   observeInsert?: (table: string, seconds: number) => void;
   /** Test hook: called right after the first data insert is acknowledged, before its commit. */
   afterDataInsert?: () => void;
+  /**
+   * Write one chunk's rows at a time. For the embedded engine, which shares this process's
+   * cores: inserts side by side only slow each other down, and meanwhile the chunks of the
+   * partitions not writing keep growing into fewer, larger inserts.
+   */
+  oneInsertAtATime?: boolean;
 }
 
 export class ChunkWriter {
-  constructor(private readonly options: ChunkWriterOptions) {}
+  private readonly insertSlot: SerialLock | undefined;
+
+  constructor(private readonly options: ChunkWriterOptions) {
+    this.insertSlot = options.oneInsertAtATime ? new SerialLock() : undefined;
+  }
+
+  /** Runs `task` once the insert slot is free (at once when inserts may run side by side). */
+  private withInsertSlot(task: () => Promise<void>): Promise<void> {
+    return this.insertSlot === undefined ? task() : this.insertSlot.run(task);
+  }
 
   /** Writes the chunk, then `commit`s its end offset; rejects only on a rebalance or a stop. */
   async write(chunk: Chunk, session: GroupSession, commit: () => Promise<void>): Promise<void> {
@@ -48,6 +64,27 @@ export class ChunkWriter {
           ),
       );
     }
+    await this.withInsertSlot(() => this.insertRows(chunk, session, where));
+    stats.datapointsStored += chunk.datapoints;
+    await retrying(session, commit, (error, retryInMs) =>
+      log.error('commit_failed', { ...where, err: error, retryInMs }, 'offset commit failed; retrying'),
+    );
+    stats.commits++;
+    stats.committed.set(`${chunk.topic}/${chunk.partition}`, {
+      topic: chunk.topic,
+      partition: chunk.partition,
+      offset: chunk.to,
+    });
+  }
+
+  /** The chunk's intent, then its payloads table by table, each retried until acknowledged. */
+  private async insertRows(
+    chunk: Chunk,
+    session: GroupSession,
+    where: Record<string, unknown>,
+  ): Promise<void> {
+    const { storage, intents, stats, log } = this.options;
+    // Built once the slot is free, so waiting chunks do not hold their payloads' memory too.
     const payloads = chunk.rows.payloads().filter((p) => p.rows > 0);
     const onInsertFailure = (error: unknown, retryInMs: number) => {
       stats.insertFailures++;
@@ -71,15 +108,5 @@ export class ChunkWriter {
       stats.rowsInserted.set(payload.table, (stats.rowsInserted.get(payload.table) ?? 0) + payload.rows);
       this.options.afterDataInsert?.();
     }
-    stats.datapointsStored += chunk.datapoints;
-    await retrying(session, commit, (error, retryInMs) =>
-      log.error('commit_failed', { ...where, err: error, retryInMs }, 'offset commit failed; retrying'),
-    );
-    stats.commits++;
-    stats.committed.set(`${chunk.topic}/${chunk.partition}`, {
-      topic: chunk.topic,
-      partition: chunk.partition,
-      offset: chunk.to,
-    });
   }
 }

@@ -8,7 +8,8 @@
  * Every write happens inside kafkajs's eachBatch: kafkajs rejoins the group only once every
  * running eachBatch has returned, so a chunk is never written after its partition went to
  * another member. A partition that has caught up holds its batch until its chunk is due; a
- * partition still behind returns at once to fetch more. The rows held across partitions stay
+ * partition still behind returns at once to fetch more, its chunk growing up to batchRows
+ * (or ten batchIntervals of age). The rows held across partitions stay
  * under collector.maxBufferedRows: beyond it chunks are written early, and a storage outage
  * holds the batch (and so all fetching) while the write is retried.
  */
@@ -22,9 +23,10 @@ import type { MetadataEnricher } from '../transforms/enrich/metadata-enricher.js
 import { Chunk, type ChunkRows } from './chunk.js';
 import type { ChunkWriter } from './chunk-writer.js';
 import type { InsertIntents } from './intents.js';
-import { PartitionLock } from './partition-lock.js';
+
 import { batchKey, type RecentBatches } from './recent-batches.js';
 import { type GroupSession, retrying, StoppingError, waitAlive } from './retry.js';
+import { SerialLock } from './serial-lock.js';
 import type { PipelineStats } from './stats.js';
 
 /** A consumed message (kafkajs's KafkaMessage, the fields used). */
@@ -77,13 +79,16 @@ export interface PipelineOptions {
 interface PartitionState {
   readonly topic: string;
   readonly partition: number;
-  readonly lock: PartitionLock;
+  readonly lock: SerialLock;
   /** Where the next chunk starts; undefined until the partition's first batch since the last join. */
   nextFrom: bigint | undefined;
   /** The end the next chunk must have: a range recorded in insert_intents, being resumed. */
   target: bigint | undefined;
   chunk: Chunk | undefined;
 }
+
+/** A partition behind its high watermark writes its chunk at this many batchIntervals of age at the latest. */
+const BEHIND_INTERVALS = 10;
 
 /** How often a full buffer is looked at again while other partitions write. */
 const ROOM_POLL_MS = 50;
@@ -138,7 +143,7 @@ export class Pipeline {
       state = {
         topic,
         partition,
-        lock: new PartitionLock(),
+        lock: new SerialLock(),
         nextFrom: undefined,
         target: undefined,
         chunk: undefined,
@@ -267,8 +272,12 @@ export class Pipeline {
       if (chunk.completeAt(batch.fetchedUpTo) || caughtUp) await this.write(state, control);
       return;
     }
-    const dueIn = chunk.startedAt + this.options.batchIntervalMs - performance.now();
-    if (dueIn > 0 && !caughtUp) return;
+    const age = performance.now() - chunk.startedAt;
+    // Behind: fill the chunk up to batchRows (written as it gets there) for fewer, larger
+    // inserts; the latency batchInterval bounds is lost to the lag anyway. Capped, so a
+    // partition that stays a little behind still writes regularly.
+    if (!caughtUp && age < this.options.batchIntervalMs * BEHIND_INTERVALS) return;
+    const dueIn = this.options.batchIntervalMs - age;
     if (dueIn > 0) {
       try {
         await waitAlive(control, dueIn);

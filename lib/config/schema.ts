@@ -370,6 +370,12 @@ const collector = {
     description:
       'Kafka consumer group: collectors sharing it share the partitions of the metrics, events and metadata topics.',
   }),
+  // Kafka brokers accept 6 s to 30 min by default (group.min/max.session.timeout.ms).
+  sessionTimeout: setting(duration({ min: '6s', max: '30m' }), {
+    default: '10s',
+    description:
+      "How long a collector may go silent before the group moves its partitions to the others (a crashed collector's partitions wait this long); a pause longer than this costs the partitions, see docs/delivery.md.",
+  }),
   storage: setting(oneOf(['embedded', 'server']), {
     default: 'embedded',
     description:

@@ -30,13 +30,15 @@ function fromParser<T>(parse: (input: unknown) => T): z.ZodType<T, unknown> {
   });
 }
 
-export function duration(bounds: { min: string }): ValueType<number> {
+export function duration(bounds: { min: string; max?: string }): ValueType<number> {
   const min = parseDuration(bounds.min);
+  const max = bounds.max === undefined ? Number.POSITIVE_INFINITY : parseDuration(bounds.max);
   return {
     placeholder: 'duration',
     schema: fromParser((input) => {
       const ms = parseDuration(input);
       if (ms < min) throw new Error(`expected a duration of at least ${bounds.min}`);
+      if (ms > max) throw new Error(`expected a duration of at most ${bounds.max}`);
       return ms;
     }),
   };

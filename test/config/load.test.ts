@@ -188,6 +188,20 @@ describe('loadConfig errors', () => {
     );
   });
 
+  it('holds a duration within its bounds (collector.sessionTimeout: what Kafka brokers accept)', () => {
+    const collector = (value: string) => ({
+      command: 'collector' as const,
+      flags: { 'collector.sessionTimeout': value },
+    });
+    expect(load(collector('45s')).collector.sessionTimeout).toBe(45_000);
+    expect(configError(collector('5s')).message).toBe(
+      'collector.sessionTimeout: expected a duration of at least 6s, got "5s" (from --collector-session-timeout)',
+    );
+    expect(configError(collector('31m')).message).toBe(
+      'collector.sessionTimeout: expected a duration of at most 30m, got "31m" (from --collector-session-timeout)',
+    );
+  });
+
   it('names the environment variable a bad value came from', () => {
     expect(configError({ env: { CORRAL_STATSD_MAX_SERIES: '12abc' } }).message).toBe(
       'statsd.maxSeries: expected an integer >= 1, got "12abc" (from CORRAL_STATSD_MAX_SERIES)',

@@ -42,6 +42,7 @@ describe('configuration schema', () => {
       node: { interval: 10_000, procRoot: '/proc' },
       collector: {
         groupId: 'corral-collector',
+        sessionTimeout: 10_000,
         storage: 'embedded',
         dataDir: 'data/clickhouse',
         clickhouseUrl: 'http://127.0.0.1:8123',

@@ -2,11 +2,18 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { waitForChild } from './child-process-waiter.js';
 
-export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+// From test/helpers/ under vitest, or dist/test/helpers/ when a benchmark runs compiled.
+const HERE = import.meta.dirname;
+export const REPO_ROOT = join(
+  HERE,
+  '..',
+  '..',
+  ...(basename(join(HERE, '..', '..')) === 'dist' ? ['..'] : []),
+);
 const CLI = join(REPO_ROOT, 'bin', 'corral.js');
 
 /** A line of the stdout sink (docs/statsd.md). */

@@ -20,6 +20,11 @@ export interface BatchHandler {
 export interface KafkaSourceOptions {
   client: KafkaClientSettings;
   groupId: string;
+  /**
+   * A member that stops heartbeating is replaced after this long (collector.sessionTimeout):
+   * shorter moves a crashed collector's partitions on sooner, longer rides out pauses.
+   */
+  sessionTimeoutMs: number;
   topics: readonly string[];
   handler: BatchHandler;
   logger: Logger;
@@ -27,12 +32,8 @@ export interface KafkaSourceOptions {
   onFatal?: (error: Error) => void;
 }
 
-/**
- * A member that stops heartbeating is replaced after this long (a crashed collector's
- * partitions move on; kafkajs's 30 s default would hold them three times as long).
- */
-const SESSION_TIMEOUT_MS = 10_000;
-const HEARTBEAT_INTERVAL_MS = 3000;
+/** Heartbeats per session timeout, as Kafka advises (a third of it at most). */
+const HEARTBEATS_PER_SESSION = 3;
 /** Longest a fetch waits for new messages on caught-up partitions. */
 const MAX_FETCH_WAIT_MS = 500;
 /**
@@ -53,8 +54,8 @@ export class KafkaSource {
     );
     this.consumer = kafka.consumer({
       groupId: options.groupId,
-      sessionTimeout: SESSION_TIMEOUT_MS,
-      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(options.sessionTimeoutMs / HEARTBEATS_PER_SESSION),
       maxWaitTimeInMs: MAX_FETCH_WAIT_MS,
       allowAutoTopicCreation: false,
       // Aborted transactions (an agent's failed send, which it sends again) are not read.

@@ -1,5 +1,8 @@
-/** One partition's chunk is touched by one task at a time: its batch handler, or a flush to make room. */
-export class PartitionLock {
+/**
+ * Tasks run one at a time, in the order they asked: a partition's chunk is touched by its batch
+ * handler or by a flush making room, never both; embedded inserts run one after another.
+ */
+export class SerialLock {
   private tail: Promise<void> = Promise.resolve();
   private holders = 0;
 
