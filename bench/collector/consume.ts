@@ -18,6 +18,9 @@
  *   BENCH_BATCH_ROWS   collector.batchRows (default 100,000, the collector's default)
  *   BENCH_BATCH_INTERVAL  collector.batchInterval (default 1s, the collector's default)
  *   BENCH_PARTITIONS   partitions of the metrics topic (default 12)
+ *   BENCH_BROKERS      brokers in the mock cluster, the partitions' leaders spread over them
+ *                      (default 3: the consumer fetches from each broker on its own)
+ *   BENCH_CPU_PROFILE  a directory for V8 CPU profiles of the collector process
  *   CLICKHOUSE_URL     also run against this server (CLICKHOUSE_USER, CLICKHOUSE_PASSWORD)
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,9 +40,11 @@ const TARGET_PER_SECOND = 500_000;
 const DATAPOINTS_PER_BATCH = 500;
 const CONTAINERS = 200;
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 12);
+const BROKERS = Number(process.env.BENCH_BROKERS ?? 3);
 const BATCH_INTERVAL = process.env.BENCH_BATCH_INTERVAL ?? '1s';
 const INTERVAL_MS = 10_000;
 const PREFIX = 'corral.';
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
 // Recent enough for every TTL.
 const START_MS = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
 const FRAMEWORKS = ['marathon', 'spark', 'kafka', 'jenkins'];
@@ -189,6 +194,7 @@ async function drain(
       topicPrefix: PREFIX,
       dataDir: join(dataDir, 'clickhouse'),
       groupId: `bench-${run}`,
+      ...(PROFILE_DIR === undefined ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] }),
       args: [
         '--collector-batch-rows',
         String(BATCH_ROWS),
@@ -271,7 +277,7 @@ async function countStored(storage: 'embedded' | 'server', dataDir: string, data
 }
 
 async function main(): Promise<void> {
-  const broker = await startKafkaBroker();
+  const broker = await startKafkaBroker({ brokers: BROKERS });
   try {
     for (const topic of ['metrics', 'events', 'metadata'])
       await broker.createTopic(`${PREFIX}${topic}`, topic === 'metrics' ? PARTITIONS : 1, 1);
@@ -287,6 +293,7 @@ async function main(): Promise<void> {
           cpu: cpus()[0]?.model ?? 'unknown',
           cores: cpus().length,
           datapoints: sent,
+          brokers: BROKERS,
           partitions: PARTITIONS,
           batchRows: BATCH_ROWS,
           batchInterval: BATCH_INTERVAL,

@@ -45,7 +45,7 @@ export class ChunkWriter {
 
   /** Writes the chunk, then `commit`s its end offset; rejects only on a rebalance or a stop. */
   async write(chunk: Chunk, session: GroupSession, commit: () => Promise<void>): Promise<void> {
-    const { storage, intents, deadLetters, stats, log } = this.options;
+    const { deadLetters, stats, log } = this.options;
     const where = {
       topic: chunk.topic,
       partition: chunk.partition,

@@ -33,6 +33,8 @@ export interface CollectorProcessOptions {
   groupId: string;
   /** More flags (later flags win). */
   args?: readonly string[];
+  /** Options for node itself, before the CLI (a benchmark's --cpu-prof). */
+  nodeArgs?: readonly string[];
   env?: Record<string, string>;
   /** Resolve once the collector has joined its group (default), or as soon as it listens. */
   waitFor?: 'consuming' | 'listening';
@@ -49,6 +51,7 @@ export async function startCollector(options: CollectorProcessOptions): Promise<
   const child = spawn(
     process.execPath,
     [
+      ...(options.nodeArgs ?? []),
       CLI,
       'collector',
       '--log-format',

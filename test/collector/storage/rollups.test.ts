@@ -111,7 +111,7 @@ test('datapoint rollups per minute and per hour match the raw rows', async () =>
   ] as const) {
     const rows = await db.storage.query<Record<string, string | number>>(
       `SELECT concat(container_id, '|', name, '|', tags['route']) AS key, toUnixTimestamp(time) * 1000 AS start,
-        sum(count) AS n, sum(sum) AS total, min(min) AS lowest, max(max) AS highest, argMaxMerge(last) AS final,
+        sum(count) AS n, sum(sum) AS total, min(min) AS lowest, max(max) AS highest, max(last).2 AS final,
         sum(rate_sum) AS rates, max(rate_max) AS peak_rate
        FROM ${table} GROUP BY key, start`,
     );
