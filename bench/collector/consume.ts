@@ -23,7 +23,7 @@
  *   BENCH_CPU_PROFILE  a directory for V8 CPU profiles of the collector process
  *   CLICKHOUSE_URL     also run against this server (CLICKHOUSE_USER, CLICKHOUSE_PASSWORD)
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompressionTypes, Kafka, logLevel, type Message } from 'kafkajs';
@@ -32,6 +32,7 @@ import type { MetricBatch } from '../../lib/wire/datapoint-codec.js';
 import { singleObjectMetricBatchWriter } from '../../lib/wire/single-object.js';
 import { queryDataDir, startCollector } from '../../test/helpers/collector-process.js';
 import { type KafkaBroker, startKafkaBroker } from '../../test/helpers/kafka-broker/index.js';
+import { mockBrokerCpuSeconds, processUsage } from '../shared/process-usage.js';
 import { realisticDatapoints } from '../shared/realistic-datapoints.js';
 
 const TOTAL = Number(process.env.BENCH_DATAPOINTS ?? 2_000_000);
@@ -115,18 +116,6 @@ async function produceBacklog(broker: KafkaBroker): Promise<number> {
   return sent;
 }
 
-/** utime + stime of a process, in seconds; its peak RSS in MB. */
-function processUsage(pid: number): { cpuSeconds: number; peakRssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-  return {
-    cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100,
-    peakRssMb: Math.round(Number(hwm?.[1] ?? 0) / 1024),
-  };
-}
-
 /** A sample of the collector's /metrics. */
 async function collectorMetric(httpBase: string, sample: string): Promise<number> {
   const text = await (await fetch(`${httpBase}/metrics`)).text();
@@ -163,6 +152,7 @@ interface Run {
   seconds: number;
   collectorCpuPerSecond: number;
   collectorPeakRssMb: number;
+  brokerCpuPerSecond: number;
   datapointInserts: { count: number; meanRows: number; meanSeconds: number };
   stored: { datapoints: number; distinctSeriesTimes: number; lost: number; duplicates: number };
 }
@@ -208,17 +198,23 @@ async function drain(
     });
     const joined = performance.now();
     const usageAtJoin = processUsage(collector.child.pid!);
-    let first: { at: number; stored: number; cpu: number } | undefined;
+    let first: { at: number; stored: number; cpu: number; brokerCpu: number } | undefined;
     let stored = 0;
     while (stored < sent) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       stored = await storedSoFar(collector.httpBase);
       if (first === undefined && stored >= sent / 5)
-        first = { at: performance.now(), stored, cpu: processUsage(collector.child.pid!).cpuSeconds };
+        first = {
+          at: performance.now(),
+          stored,
+          cpu: processUsage(collector.child.pid!).cpuSeconds,
+          brokerCpu: mockBrokerCpuSeconds(),
+        };
       if (collector.child.exitCode !== null) throw new Error('the collector exited');
     }
     const done = performance.now();
     const usage = processUsage(collector.child.pid!);
+    const brokerCpu = mockBrokerCpuSeconds();
     const inserts = await datapointInserts(collector.httpBase);
     await collector.stop();
     // The steady part: CPU is measured over it.
@@ -231,6 +227,8 @@ async function drain(
       seconds: Number(((done - joined) / 1000).toFixed(2)),
       collectorCpuPerSecond: Number(((usage.cpuSeconds - first!.cpu) / seconds).toFixed(2)),
       collectorPeakRssMb: Math.max(usage.peakRssMb, usageAtJoin.peakRssMb),
+      // The brokers serve the fetches from the same cores.
+      brokerCpuPerSecond: Number(((brokerCpu - first!.brokerCpu) / seconds).toFixed(2)),
       datapointInserts: inserts,
       stored: {
         ...counts,

@@ -33,7 +33,7 @@
  *   BENCH_CPU_PROFILE   a directory: writes a V8 CPU profile of each measured run there
  *                       (produce-<compression>.cpuprofile, for Chrome DevTools or speedscope)
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import net from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -50,6 +50,7 @@ import type { Dimensions } from '../../lib/model/dimensions.js';
 import { metricBatchFromRecord } from '../../lib/wire/datapoint-codec.js';
 import { SINGLE_OBJECT_HEADER_LENGTH, singleObjectCodec } from '../../lib/wire/single-object.js';
 import { type KafkaBroker, startKafkaBroker } from '../../test/helpers/kafka-broker/index.js';
+import { mockBrokerCpuSeconds } from '../shared/process-usage.js';
 import { realisticDatapoints } from '../shared/realistic-datapoints.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -143,27 +144,6 @@ const connect = net.connect;
   return socket;
 }) as typeof net.connect;
 const bytesWritten = () => sockets.reduce((sum, s) => sum + s.bytesWritten, 0);
-
-/** User + system CPU seconds of a child process (the mock broker), from /proc. */
-function childCpuSeconds(): number {
-  let ticks = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[1] is ppid, fields[11] utime, fields[12] stime (in clock ticks, 100 per second).
-    if (comm.startsWith('mock_broker') && Number(fields[1]) === process.pid) {
-      ticks += Number(fields[11]) + Number(fields[12]);
-    }
-  }
-  return ticks / 100;
-}
 
 /** CPU seconds the whole machine spent busy (all processes, steal included), from /proc/stat. */
 function machineBusySeconds(): number {
@@ -310,12 +290,12 @@ async function scenario(compression: KafkaCompression, batch: readonly Datapoint
     const sentBefore = sink.stats.sent;
     const failuresBefore = sink.stats.sendFailures;
     const wireBefore = bytesWritten();
-    const brokerCpuBefore = childCpuSeconds();
+    const brokerCpuBefore = mockBrokerCpuSeconds();
     const machineBefore = machineBusySeconds();
     const cpuBefore = process.cpuUsage();
     const measured = await profiled(`produce-${compression}`, () => run(SECONDS));
     const cpu = process.cpuUsage(cpuBefore);
-    const brokerCpu = childCpuSeconds() - brokerCpuBefore;
+    const brokerCpu = mockBrokerCpuSeconds() - brokerCpuBefore;
     const machineBusy = machineBusySeconds() - machineBefore;
     const wire = bytesWritten() - wireBefore;
     const acknowledged = sink.stats.sent - sentBefore;
