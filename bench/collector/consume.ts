@@ -27,11 +27,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompressionTypes, Kafka, logLevel, type Message } from 'kafkajs';
-import type { Dimensions } from '../../lib/model/dimensions.js';
 import type { MetricBatch } from '../../lib/wire/datapoint-codec.js';
 import { singleObjectMetricBatchWriter } from '../../lib/wire/single-object.js';
 import { queryDataDir, startCollector } from '../../test/helpers/collector-process.js';
 import { type KafkaBroker, startKafkaBroker } from '../../test/helpers/kafka-broker/index.js';
+import { clusterContainerDimensions } from '../shared/cluster-containers.js';
 import { mockBrokerCpuSeconds, processUsage } from '../shared/process-usage.js';
 import { realisticDatapoints } from '../shared/realistic-datapoints.js';
 
@@ -48,25 +48,6 @@ const PREFIX = 'corral.';
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
 // Recent enough for every TTL.
 const START_MS = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
-const FRAMEWORKS = ['marathon', 'spark', 'kafka', 'jenkins'];
-
-function containerDimensions(c: number): Readonly<Dimensions> {
-  const framework = FRAMEWORKS[c % FRAMEWORKS.length]!;
-  const task = `${framework}-app-${c % 20}`;
-  return Object.freeze({
-    cluster_id: 'prod-eu-1',
-    agent_id: `6a1b4c6e-92d1-4b7f-a1cf-3f1f1d6c0e55-S${c % 16}`,
-    hostname: `node-${String(c % 16).padStart(3, '0')}.eu-west-1.internal`,
-    framework_id: `6a1b4c6e-92d1-4b7f-a1cf-3f1f1d6c0e55-000${c % FRAMEWORKS.length}`,
-    framework_name: framework,
-    framework_role: 'services',
-    executor_id: `${task}.instance-${c}`,
-    task_id: `${task}.instance-${c}._app.1`,
-    task_name: task,
-    container_id: `${c.toString(16).padStart(8, '0')}-c0ffee-4b7f-a1cf-3f1f1d6c0e55`,
-    labels: Object.freeze({ team: `team-${c % 7}`, tier: 'backend', version: '2.14.1' }),
-  });
-}
 
 /** Puts the backlog on the metrics topic, one message per container and interval; returns datapoints sent. */
 async function produceBacklog(broker: KafkaBroker): Promise<number> {
@@ -84,7 +65,7 @@ async function produceBacklog(broker: KafkaBroker): Promise<number> {
     for (let n = 0; n < intervals; n++) {
       const messages: Message[] = [];
       for (let c = 0; c < CONTAINERS; c++) {
-        const dimensions = containerDimensions(c);
+        const dimensions = clusterContainerDimensions(c);
         const timeMs = START_MS + n * INTERVAL_MS;
         const batch: MetricBatch = {
           agentId: dimensions.agent_id!,

@@ -25,6 +25,7 @@ import { EmbeddedStorage } from '../../collector/storage/embedded-storage.js';
 import { migrate } from '../../collector/storage/migrations.js';
 import type { InsertPayload, Storage } from '../../collector/storage/storage.js';
 import type { Dimensions } from '../../lib/model/dimensions.js';
+import { clusterContainerDimensions } from '../shared/cluster-containers.js';
 import { realisticDatapoints } from '../shared/realistic-datapoints.js';
 
 const DATAPOINTS_PER_BATCH = 500;
@@ -35,27 +36,6 @@ const TARGET_PER_SECOND = 500_000;
 const INTERVAL_MS = 10_000;
 // Recent enough for every TTL: rows older than their table's TTL are dropped as they are inserted.
 const START_MS = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
-
-const FRAMEWORKS = ['marathon', 'spark', 'kafka', 'jenkins'];
-
-function containerDimensions(c: number): Readonly<Dimensions> {
-  const framework = FRAMEWORKS[c % FRAMEWORKS.length]!;
-  const task = `${framework}-app-${c % 20}`;
-  const containerId = `${c.toString(16).padStart(8, '0')}-c0ffee-4b7f-a1cf-3f1f1d6c0e55`;
-  return Object.freeze({
-    cluster_id: 'prod-eu-1',
-    agent_id: `6a1b4c6e-92d1-4b7f-a1cf-3f1f1d6c0e55-S${c % 16}`,
-    hostname: `node-${String(c % 16).padStart(3, '0')}.eu-west-1.internal`,
-    framework_id: `6a1b4c6e-92d1-4b7f-a1cf-3f1f1d6c0e55-000${c % FRAMEWORKS.length}`,
-    framework_name: framework,
-    framework_role: 'services',
-    executor_id: `${task}.instance-${c}`,
-    task_id: `${task}.instance-${c}._app.1`,
-    task_name: task,
-    container_id: containerId,
-    labels: Object.freeze({ team: `team-${c % 7}`, tier: 'backend', version: '2.14.1' }),
-  });
-}
 
 /** One container's datapoints for one interval, built the way the collector's decoder builds them. */
 function batch(dimensions: Readonly<Dimensions>, timeMs: number, seed: number): CollectorRecord {
@@ -70,7 +50,7 @@ function batch(dimensions: Readonly<Dimensions>, timeMs: number, seed: number): 
 
 /** One interval: every container's batch (CONTAINERS x 500 datapoints, one insert). */
 function interval(): CollectorRecord[] {
-  return Array.from({ length: CONTAINERS }, (_, c) => batch(containerDimensions(c), START_MS, c));
+  return Array.from({ length: CONTAINERS }, (_, c) => batch(clusterContainerDimensions(c), START_MS, c));
 }
 
 /** Moves the interval's datapoints to the n-th interval (as the next flush would time them). */

@@ -31,10 +31,10 @@ import {
   DateTime64Column,
   Float64Column,
   FloatMapColumn,
+  Int32Column,
   LowCardinalityColumn,
   type NativeColumn,
-  NullableFloat64Column,
-  NullableInt32Column,
+  NullableColumn,
   StringColumn,
   StringMapColumn,
   UInt8Column,
@@ -106,7 +106,7 @@ function datapointColumns() {
     kind: new LowCardinalityColumn(),
     unit: new LowCardinalityColumn(),
     value: new Float64Column(),
-    rate: new NullableFloat64Column(),
+    rate: new NullableColumn(new Float64Column()),
     tags: new StringMapColumn(new ByteWriter()),
   };
 }
@@ -211,7 +211,7 @@ function taskEventColumns() {
     state: new LowCardinalityColumn(),
     previous_state: new LowCardinalityColumn(),
     reason: new LowCardinalityColumn(),
-    exit_code: new NullableInt32Column(),
+    exit_code: new NullableColumn(new Int32Column()),
   };
 }
 

@@ -6,8 +6,9 @@ import { ByteWriter } from '../../../collector/sinks/clickhouse/native/byte-writ
 import {
   BinsMapColumn,
   DateTime64Column,
+  Float64Column,
   LowCardinalityColumn,
-  NullableFloat64Column,
+  NullableColumn,
   StringMapColumn,
   UInt8Column,
 } from '../../../collector/sinks/clickhouse/native/columns.js';
@@ -43,7 +44,7 @@ describe('Native writer', () => {
   test('writes the bytes ClickHouse writes for the same block', () => {
     const t = new DateTime64Column();
     const n = new LowCardinalityColumn();
-    const r = new NullableFloat64Column();
+    const r = new NullableColumn(new Float64Column());
     const m = new StringMapColumn(new ByteWriter());
     const b = new UInt8Column('Bool');
     const k = new BinsMapColumn();

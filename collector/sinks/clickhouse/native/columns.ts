@@ -171,55 +171,35 @@ export class UInt8Column extends NativeColumn {
   }
 }
 
-/** Nullable(Float64): a null flag per row, then every row's value (0 under a null). */
-export class NullableFloat64Column extends NativeColumn {
-  readonly type = 'Nullable(Float64)';
+/** Nullable(T): a null flag per row, then every row's value (0 under a null). */
+export class NullableColumn<C extends Float64Column | Int32Column> extends NativeColumn {
   private readonly nulls = new Uint8s();
-  private readonly values = new Float64s();
+
+  constructor(private readonly values: C) {
+    super();
+  }
+
+  get type(): string {
+    return `Nullable(${this.values.type})`;
+  }
 
   get length(): number {
-    return this.values.length;
+    return this.nulls.length;
   }
 
   add(value: number | undefined): void {
     this.nulls.push(value === undefined ? 1 : 0);
-    this.values.push(value ?? 0);
+    this.values.add(value ?? 0);
   }
 
   writeData(out: ByteWriter): void {
     out.elements(this.nulls.values, this.nulls.length);
-    out.elements(this.values.values, this.values.length);
+    this.values.writeData(out);
   }
 
   reset(): void {
     this.nulls.length = 0;
-    this.values.length = 0;
-  }
-}
-
-/** Nullable(Int32). */
-export class NullableInt32Column extends NativeColumn {
-  readonly type = 'Nullable(Int32)';
-  private readonly nulls = new Uint8s();
-  private readonly values = new Int32s();
-
-  get length(): number {
-    return this.values.length;
-  }
-
-  add(value: number | undefined): void {
-    this.nulls.push(value === undefined ? 1 : 0);
-    this.values.push(value ?? 0);
-  }
-
-  writeData(out: ByteWriter): void {
-    out.elements(this.nulls.values, this.nulls.length);
-    out.elements(this.values.values, this.values.length);
-  }
-
-  reset(): void {
-    this.nulls.length = 0;
-    this.values.length = 0;
+    this.values.reset();
   }
 }
 
