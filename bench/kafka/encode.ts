@@ -7,19 +7,28 @@
  * timers carrying sketches. Prints JSON with datapoints/s (wall clock and per CPU-second)
  * and bytes per datapoint:
  *   encode   model → owned message Buffer, by MetricBatchWriter (what the agent runs)
- *   decode   message → records (avsc, with resolution) → model (what the collector runs)
+ *   decode   message → records (avsc, with resolution) → model (what the collector runs for
+ *            older versions and the Confluent format)
+ *   decode_handwritten  message → model by readMetricBatch (what the collector runs for
+ *            single-object messages of the current version)
  *   avsc     for comparison: avsc encoding from the model and from ready records, decoding to records
  * Target: >= 1,000,000 datapoints/s encoding.
  *   BENCH_SECONDS  seconds per measurement (default 2); each is repeated 5 times, median kept
  */
 import { cpus } from 'node:os';
+import { isDeepStrictEqual } from 'node:util';
 import type { Dimensions } from '../../lib/model/dimensions.js';
 import {
   type MetricBatch,
   metricBatchFromRecord,
   metricBatchToRecord,
 } from '../../lib/wire/datapoint-codec.js';
-import { singleObjectCodec, singleObjectMetricBatchWriter } from '../../lib/wire/single-object.js';
+import { readMetricBatch } from '../../lib/wire/metric-batch-reader.js';
+import {
+  SINGLE_OBJECT_HEADER_LENGTH,
+  singleObjectCodec,
+  singleObjectMetricBatchWriter,
+} from '../../lib/wire/single-object.js';
 import { realisticDatapoints } from '../shared/realistic-datapoints.js';
 
 const DATAPOINTS_PER_BATCH = 500;
@@ -108,6 +117,8 @@ function scenario(withSketches: boolean) {
   if (!bytes.equals(encoder.encode(record))) throw new Error('the writer and avsc disagree');
   const decoded = metricBatchFromRecord(decoder.decode(bytes));
   if (decoded.datapoints.length !== DATAPOINTS_PER_BATCH) throw new Error('round trip lost datapoints');
+  if (!isDeepStrictEqual(readMetricBatch(bytes, SINGLE_OBJECT_HEADER_LENGTH), decoded))
+    throw new Error('the hand-written reader and avsc disagree');
   return {
     timers: withSketches ? 'approximate, with a 120-bin sketch each' : 'exact',
     batch_bytes: bytes.length,
@@ -119,6 +130,10 @@ function scenario(withSketches: boolean) {
     /** avsc → records → model. */
     decode: measure(() => {
       sink += metricBatchFromRecord(decoder.decode(bytes)).datapoints.length;
+    }),
+    /** readMetricBatch: bytes → model. */
+    decode_handwritten: measure(() => {
+      sink += readMetricBatch(bytes, SINGLE_OBJECT_HEADER_LENGTH).datapoints.length;
     }),
     avsc: {
       encode_from_model: measure(() => {

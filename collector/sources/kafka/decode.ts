@@ -5,23 +5,28 @@
  * 0xC3 Avro single-object encoding, 0x00 the Confluent Schema Registry format.
  */
 
+import type { Datapoint } from '../../../lib/model/datapoint.js';
 import {
   CONFLUENT_MAGIC_BYTE,
   ConfluentDecoder,
   type SchemaRegistryClient,
 } from '../../../lib/wire/confluent.js';
 import {
+  type MetricBatch,
   metadataUpdateFromRecord,
   metricBatchFromRecord,
   taskEventFromRecord,
 } from '../../../lib/wire/datapoint-codec.js';
 import { WireError, type WireErrorReason } from '../../../lib/wire/errors.js';
+import { READ_FOR, readMetricBatch } from '../../../lib/wire/metric-batch-reader.js';
 import type { WireRecords } from '../../../lib/wire/records.js';
 import { type MessageName, schemaCatalog } from '../../../lib/wire/schemas.js';
 import {
+  SINGLE_OBJECT_HEADER_LENGTH,
   SINGLE_OBJECT_MARKER,
   type SingleObjectDecoder,
   singleObjectCodec,
+  singleObjectHeader,
 } from '../../../lib/wire/single-object.js';
 import type { CollectorRecord, PoisonReason } from '../../model.js';
 import { type CollectorTopics, type TopicKind, topicKind } from './topics.js';
@@ -78,9 +83,17 @@ export class MessageDecoder {
   private readonly topics: CollectorTopics;
   private readonly singleObject: { [N in MessageName]: SingleObjectDecoder<N> };
   private readonly confluent: Decoders | undefined;
+  /**
+   * C3 01 and the current MetricBatch fingerprint, when the hand-written reader decodes that
+   * schema (metric-batch-reader.ts): messages starting with it skip avsc and the records.
+   */
+  private readonly currentMetricBatchHeader: Buffer | undefined;
 
   constructor(options: MessageDecoderOptions) {
     this.topics = options.topics;
+    const current = schemaCatalog().currentSchema('MetricBatch');
+    this.currentMetricBatchHeader =
+      current.fingerprint === READ_FOR ? singleObjectHeader(current) : undefined;
     this.singleObject = {
       MetricBatch: singleObjectCodec('MetricBatch').decoder,
       TaskEvent: singleObjectCodec('TaskEvent').decoder,
@@ -113,7 +126,10 @@ export class MessageDecoder {
     if (value.length === 0) return poison('empty', 'empty value');
     let record: CollectorRecord;
     try {
-      record = toRecord(kind, await this.datum(MESSAGE_OF_TOPIC[kind], value));
+      record =
+        kind === 'metrics' && this.isCurrentMetricBatch(value)
+          ? metricsRecord(readMetricBatch(value, SINGLE_OBJECT_HEADER_LENGTH))
+          : toRecord(kind, await this.datum(MESSAGE_OF_TOPIC[kind], value));
     } catch (error) {
       if (!(error instanceof WireError)) return poison('undecodable', (error as Error).message);
       if (error.reason === 'registry_unavailable')
@@ -126,6 +142,16 @@ export class MessageDecoder {
   private checked(record: CollectorRecord): Decoded {
     const problem = invalidValue(record);
     return problem === undefined ? { ok: true, record } : poison('invalid_value', problem);
+  }
+
+  /** Written with the current schema, which needs no resolution: the hand-written reader's. */
+  private isCurrentMetricBatch(value: Buffer): boolean {
+    const header = this.currentMetricBatchHeader;
+    return (
+      header !== undefined &&
+      value.length >= header.length &&
+      value.compare(header, 0, header.length, 0, header.length) === 0
+    );
   }
 
   private async datum<N extends MessageName>(name: N, value: Buffer): Promise<WireRecords[N]> {
@@ -147,18 +173,20 @@ export class MessageDecoder {
   }
 }
 
+function metricsRecord(batch: MetricBatch & { datapoints: Datapoint[] }): CollectorRecord {
+  return {
+    type: 'metrics',
+    agentId: batch.agentId,
+    batchId: batch.batchId,
+    dimensions: batch.dimensions,
+    datapoints: batch.datapoints,
+  };
+}
+
 function toRecord(kind: TopicKind, datum: WireRecords[MessageName]): CollectorRecord {
   switch (kind) {
-    case 'metrics': {
-      const batch = metricBatchFromRecord(datum as WireRecords['MetricBatch']);
-      return {
-        type: 'metrics',
-        agentId: batch.agentId,
-        batchId: batch.batchId,
-        dimensions: batch.dimensions,
-        datapoints: batch.datapoints,
-      };
-    }
+    case 'metrics':
+      return metricsRecord(metricBatchFromRecord(datum as WireRecords['MetricBatch']));
     case 'events':
       return { type: 'task_event', event: taskEventFromRecord(datum as WireRecords['TaskEvent']) };
     case 'metadata':
