@@ -9,7 +9,7 @@ import type { DeadLetters } from '../sources/kafka/dead-letter.js';
 import type { Storage } from '../storage/storage.js';
 import type { Chunk } from './chunk.js';
 import type { InsertIntents } from './intents.js';
-import { type GroupSession, heartbeatIgnoringOutage, retrying } from './retry.js';
+import { type GroupSession, heartbeatIgnoringOutage, keepingAlive, retrying } from './retry.js';
 import { SerialLock } from './serial-lock.js';
 import type { PipelineStats } from './stats.js';
 
@@ -64,7 +64,9 @@ export class ChunkWriter {
           ),
       );
     }
-    await this.withInsertSlot(() => this.insertRows(chunk, session, where));
+    // Heartbeats while waiting for the slot too: behind other partitions' inserts, the wait can
+    // outlast the session timeout. A partition lost meanwhile is found out before its intent.
+    await keepingAlive(session, () => this.withInsertSlot(() => this.insertRows(chunk, session, where)));
     stats.datapointsStored += chunk.datapoints;
     await retrying(session, commit, (error, retryInMs) =>
       log.error('commit_failed', { ...where, err: error, retryInMs }, 'offset commit failed; retrying'),

@@ -8,10 +8,11 @@
  * Every write happens inside kafkajs's eachBatch: kafkajs rejoins the group only once every
  * running eachBatch has returned, so a chunk is never written after its partition went to
  * another member. A partition that has caught up holds its batch until its chunk is due; a
- * partition still behind returns at once to fetch more, its chunk growing up to batchRows
- * (or ten batchIntervals of age). The rows held across partitions stay
- * under collector.maxBufferedRows: beyond it chunks are written early, and a storage outage
- * holds the batch (and so all fetching) while the write is retried.
+ * partition still behind (its fetch stopped short of the high watermark: a backlog) returns
+ * at once to fetch more, its chunk growing up to batchRows (or ten batchIntervals of age).
+ * The rows held across partitions stay under collector.maxBufferedRows: beyond it chunks are
+ * written early, and a storage outage holds the batch (and so all fetching) while the write
+ * is retried.
  */
 import type { Logger } from 'pino';
 import type { RateLimitedLog } from '../../lib/log/rate-limited.js';
@@ -23,7 +24,6 @@ import type { MetadataEnricher } from '../transforms/enrich/metadata-enricher.js
 import { Chunk, type ChunkRows } from './chunk.js';
 import type { ChunkWriter } from './chunk-writer.js';
 import type { InsertIntents } from './intents.js';
-
 import { batchKey, type RecentBatches } from './recent-batches.js';
 import { type GroupSession, retrying, StoppingError, waitAlive } from './retry.js';
 import { SerialLock } from './serial-lock.js';
