@@ -8,8 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { MessageDecoder } from '../../collector/sources/kafka/decode.js';
 import { collectorTopics } from '../../collector/sources/kafka/topics.js';
-import type { Datapoint, MetricKind, TimerSummary } from '../../lib/model/datapoint.js';
-import { DIMENSION_KEYS, type Dimensions } from '../../lib/model/dimensions.js';
+import type { Datapoint, MetricKind } from '../../lib/model/datapoint.js';
 import { type MetricBatch, metricBatchFromRecord } from '../../lib/wire/datapoint-codec.js';
 import { WireError, type WireErrorReason } from '../../lib/wire/errors.js';
 import { READ_FOR, readMetricBatch } from '../../lib/wire/metric-batch-reader.js';
@@ -21,6 +20,7 @@ import {
   singleObjectHeader,
   singleObjectMetricBatchWriter,
 } from '../../lib/wire/single-object.js';
+import { metricBatchArbitraries, plain, timestamp } from './metric-batch-arbitraries.js';
 import { containerDimensions, sampleBatch } from './samples.js';
 
 const { decoder } = singleObjectCodec('MetricBatch');
@@ -61,8 +61,6 @@ function expectSameOutcome(message: Buffer, fromReader: Outcome = viaReader(mess
 
 // Random batches: the generators of metric-batch-writer.test.ts, which cover every field.
 
-/** Model objects have Object.prototype; toStrictEqual tells null-prototype ones apart. */
-const plain = { noNullPrototype: true };
 /**
  * ASCII (the string cache), Unicode, lengths around the cache's and the varint's limits, and
  * a small alphabet whose strings often share a cache slot (same length, first and last bytes).
@@ -73,64 +71,7 @@ const text = fc.oneof(
   fc.string({ unit: 'grapheme-ascii', minLength: 60, maxLength: 140 }),
   fc.string({ unit: fc.constantFrom('a', 'b', 'é', '\u0080'), maxLength: 8 }),
 );
-const stringMap = fc.dictionary(text, text, { maxKeys: 4, ...plain });
-const doubleMap = fc.dictionary(text, fc.double(), { maxKeys: 4, ...plain });
-const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
-const timestamp = fc.oneof(
-  fc.integer({ min: -(2 ** 52), max: 2 ** 52 }),
-  fc.constantFrom(0, 1_732_300_000_000, 2 ** 30 - 1, 2 ** 30, -(2 ** 30), -(2 ** 30) - 1, 2 ** 31, 2 ** 52),
-);
-
-const timerArb: fc.Arbitrary<TimerSummary> = fc
-  .record(
-    {
-      count: fc.double(),
-      sum: fc.double(),
-      min: fc.double(),
-      max: fc.double(),
-      mean: fc.double(),
-      stddev: fc.double(),
-      percentiles: doubleMap,
-      approximate: fc.boolean(),
-      sketch: fc.option(
-        fc.record(
-          {
-            relativeAccuracy: fc.double(),
-            positiveOffset: int32,
-            positiveBins: fc.array(fc.double(), { maxLength: 8 }),
-            negativeOffset: int32,
-            negativeBins: fc.array(fc.double(), { maxLength: 8 }),
-            zeroCount: fc.double(),
-          },
-          plain,
-        ),
-        { nil: undefined },
-      ),
-    },
-    plain,
-  )
-  .map(({ sketch, ...timer }) => (sketch === undefined ? timer : { ...timer, sketch }));
-
-const dimensionsArb: fc.Arbitrary<Readonly<Dimensions>> = fc
-  .record(
-    {
-      scalars: fc.array(fc.option(text, { nil: undefined }), {
-        minLength: DIMENSION_KEYS.length,
-        maxLength: DIMENSION_KEYS.length,
-      }),
-      labels: fc.option(stringMap, { nil: undefined }),
-    },
-    plain,
-  )
-  .map(({ scalars, labels }) => {
-    const dimensions: Dimensions = {};
-    DIMENSION_KEYS.forEach((key, i) => {
-      const value = scalars[i];
-      if (value !== undefined) dimensions[key] = value;
-    });
-    if (labels !== undefined) dimensions.labels = labels;
-    return Object.freeze(dimensions);
-  });
+const { stringMap, timer: timerArb, dimensions: dimensionsArb } = metricBatchArbitraries(text);
 
 const pointArb = fc.record(
   {

