@@ -12,8 +12,8 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type RunningCollector, runCollector } from '../../collector/run.js';
 import type { InsertOptions, InsertPayload, Storage } from '../../collector/storage/storage.js';
 import { defaultConfig } from '../../lib/config/schema.js';
-import { queryDataDir } from '../helpers/collector-process.js';
-import { type KafkaBroker, startKafkaBroker } from '../helpers/kafka-broker/index.js';
+import { queryDataDir, startBrokerWithCollectorTopics } from '../helpers/collector-process.js';
+import type { KafkaBroker } from '../helpers/kafka-broker/index.js';
 import { batchMessage, testBatch } from '../helpers/metric-batches.js';
 
 const BATCHES = 200;
@@ -26,10 +26,7 @@ let dataDir: string;
 let running: RunningCollector | undefined;
 
 beforeAll(async () => {
-  broker = await startKafkaBroker();
-  await broker.createTopic(`${prefix}metrics`, 1, 1);
-  for (const topic of ['events', 'metadata', 'deadletter'])
-    await broker.createTopic(`${prefix}${topic}`, 1, 1);
+  broker = await startBrokerWithCollectorTopics(prefix, 1);
   dataDir = mkdtempSync(join(tmpdir(), 'corral-collector-backlog-'));
 });
 

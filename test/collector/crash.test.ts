@@ -3,8 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfMetrics } from '../helpers/agent-process.js';
-import { type CollectorProcess, queryDataDir, startCollector } from '../helpers/collector-process.js';
-import { type KafkaBroker, startKafkaBroker } from '../helpers/kafka-broker/index.js';
+import {
+  type CollectorProcess,
+  queryDataDir,
+  startBrokerWithCollectorTopics,
+  startCollector,
+} from '../helpers/collector-process.js';
+import type { KafkaBroker } from '../helpers/kafka-broker/index.js';
 import { batchMessage, rawProducer, testBatch } from '../helpers/metric-batches.js';
 
 const BATCHES = 60;
@@ -17,10 +22,7 @@ describe('collector killed between insert and commit (CORRAL_COLLECTOR_CRASH_AFT
   const prefix = `c${process.pid}-${Date.now()}.`;
 
   beforeAll(async () => {
-    broker = await startKafkaBroker();
-    await broker.createTopic(`${prefix}metrics`, 2, 1);
-    for (const topic of ['events', 'metadata', 'deadletter'])
-      await broker.createTopic(`${prefix}${topic}`, 1, 1);
+    broker = await startBrokerWithCollectorTopics(prefix, 2);
     dataDir = mkdtempSync(join(tmpdir(), 'corral-collector-crash-'));
   });
 

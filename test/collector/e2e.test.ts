@@ -6,8 +6,13 @@ import type { MetadataUpdate, TaskEvent } from '../../lib/model/dimensions.js';
 import { metadataUpdateToRecord, taskEventToRecord } from '../../lib/wire/datapoint-codec.js';
 import { singleObjectCodec } from '../../lib/wire/single-object.js';
 import { type AgentProcess, kafkaAgentFlags, selfMetrics, startAgent } from '../helpers/agent-process.js';
-import { type CollectorProcess, queryDataDir, startCollector } from '../helpers/collector-process.js';
-import { type KafkaBroker, startKafkaBroker } from '../helpers/kafka-broker/index.js';
+import {
+  type CollectorProcess,
+  queryDataDir,
+  startBrokerWithCollectorTopics,
+  startCollector,
+} from '../helpers/collector-process.js';
+import type { KafkaBroker } from '../helpers/kafka-broker/index.js';
 import { consumeMetrics, type MetricsConsumer } from '../helpers/kafka-consumer.js';
 import { batchMessage, rawProducer } from '../helpers/metric-batches.js';
 import { statsdClient } from '../helpers/statsd-client.js';
@@ -35,10 +40,7 @@ describe('agent -> Kafka -> collector -> embedded ClickHouse (real CLIs, mock br
   const prefix = `e${process.pid}-${Date.now()}.`;
 
   beforeAll(async () => {
-    broker = await startKafkaBroker();
-    await broker.createTopic(`${prefix}metrics`, 2, 1);
-    for (const topic of ['events', 'metadata', 'deadletter'])
-      await broker.createTopic(`${prefix}${topic}`, 1, 1);
+    broker = await startBrokerWithCollectorTopics(prefix, 2);
     dataDir = mkdtempSync(join(tmpdir(), 'corral-collector-e2e-'));
   });
 

@@ -4,8 +4,13 @@ import { join } from 'node:path';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfMetrics } from '../helpers/agent-process.js';
-import { type CollectorProcess, queryDataDir, startCollector } from '../helpers/collector-process.js';
-import { type KafkaBroker, startKafkaBroker } from '../helpers/kafka-broker/index.js';
+import {
+  type CollectorProcess,
+  queryDataDir,
+  startBrokerWithCollectorTopics,
+  startCollector,
+} from '../helpers/collector-process.js';
+import type { KafkaBroker } from '../helpers/kafka-broker/index.js';
 import { batchMessage, rawProducer, testBatch } from '../helpers/metric-batches.js';
 
 const POINTS = 4;
@@ -24,9 +29,7 @@ describe('poison messages between good ones (real CLI collector, mock broker)', 
   const prefix = `p${process.pid}-${Date.now()}.`;
 
   beforeAll(async () => {
-    broker = await startKafkaBroker();
-    for (const topic of ['metrics', 'events', 'metadata', 'deadletter'])
-      await broker.createTopic(`${prefix}${topic}`, 1, 1);
+    broker = await startBrokerWithCollectorTopics(prefix, 1);
     dataDir = mkdtempSync(join(tmpdir(), 'corral-collector-poison-'));
   });
 

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningCollector, runCollector } from '../../collector/run.js';
 import type { InsertOptions, InsertPayload, Storage } from '../../collector/storage/storage.js';
 import { defaultConfig } from '../../lib/config/schema.js';
-import { queryDataDir } from '../helpers/collector-process.js';
-import { type KafkaBroker, startKafkaBroker } from '../helpers/kafka-broker/index.js';
+import { queryDataDir, startBrokerWithCollectorTopics } from '../helpers/collector-process.js';
+import type { KafkaBroker } from '../helpers/kafka-broker/index.js';
 import { batchMessage, rawProducer, testBatch } from '../helpers/metric-batches.js';
 
 const POINTS = 20;
@@ -88,10 +88,7 @@ describe('storage down for 20 s under load (pipeline in-process, real embedded s
   const logLines: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
-    broker = await startKafkaBroker();
-    await broker.createTopic(`${prefix}metrics`, 2, 1);
-    for (const topic of ['events', 'metadata', 'deadletter'])
-      await broker.createTopic(`${prefix}${topic}`, 1, 1);
+    broker = await startBrokerWithCollectorTopics(prefix, 2);
     dataDir = mkdtempSync(join(tmpdir(), 'corral-collector-outage-'));
   });
 

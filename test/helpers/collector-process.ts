@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { EmbeddedStorage } from '../../collector/storage/embedded-storage.js';
 import { REPO_ROOT } from './agent-process.js';
 import { waitForChild } from './child-process-waiter.js';
+import { type KafkaBroker, startKafkaBroker } from './kafka-broker/index.js';
 
 const CLI = join(REPO_ROOT, 'bin', 'corral.js');
 
@@ -137,4 +138,16 @@ export async function queryDataDir<T = Record<string, unknown>>(
   } finally {
     await storage.close();
   }
+}
+
+/** A test broker with the collector's topics: metrics (`metricsPartitions`), events, metadata, deadletter. */
+export async function startBrokerWithCollectorTopics(
+  prefix: string,
+  metricsPartitions: number,
+): Promise<KafkaBroker> {
+  const broker = await startKafkaBroker();
+  await broker.createTopic(`${prefix}metrics`, metricsPartitions, 1);
+  for (const topic of ['events', 'metadata', 'deadletter'])
+    await broker.createTopic(`${prefix}${topic}`, 1, 1);
+  return broker;
 }
