@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { ConfigError } from '../../lib/config/errors.js';
 import type { CorralConfig } from '../../lib/config/schema.js';
+import { readSettingFile } from '../../lib/config/setting-file.js';
 import type { DiscoveredContainer } from '../sources/cgroup/discovery.js';
 import { type Auth, getJson, type TlsOptions } from './http-json.js';
 import { MetadataError, type MetadataProvider, type SkipCounter } from './provider.js';
@@ -20,23 +20,11 @@ export interface ProviderContext {
 }
 
 /** A setting's file, read now; a named file that cannot be read is a config error (exit 2). */
-function readSettingFile(key: string, path: string): string | undefined {
-  if (path === '') return undefined;
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch (error) {
-    throw new ConfigError(
-      key,
-      `${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
-  }
-}
-
 function mesosAuth(config: CorralConfig['metadata']): Auth {
-  const token = readSettingFile('metadata.mesosTokenFile', config.mesosTokenFile);
+  const token = readSettingFile('metadata.mesosTokenFile', config.mesosTokenFile)?.trim();
   if (token !== undefined) return { bearer: token };
   if (config.mesosUser === '') return undefined;
-  const password = readSettingFile('metadata.mesosPasswordFile', config.mesosPasswordFile) ?? '';
+  const password = readSettingFile('metadata.mesosPasswordFile', config.mesosPasswordFile)?.trim() ?? '';
   return { basic: { user: config.mesosUser, password } };
 }
 

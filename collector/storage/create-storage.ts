@@ -1,10 +1,6 @@
-/**
- * The storage the collector section configures: embedded ClickHouse in collector.dataDir, or
- * a ClickHouse server (collector.clickhouseUrl), migrated to the current schema.
- */
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../lib/config/errors.js';
 import type { CorralConfig } from '../../lib/config/schema.js';
+import { readSecretFile } from '../../lib/config/setting-file.js';
 import type { DdlContext } from './ddl-template.js';
 import { type MigrationResult, migrate } from './migrations.js';
 import type { Storage } from './storage.js';
@@ -28,7 +24,7 @@ export async function createStorage(settings: CollectorSettings): Promise<Storag
     const { EmbeddedStorage } = await import('./embedded-storage.js');
     return EmbeddedStorage.open({ dataDir: settings.dataDir, database: settings.database });
   }
-  const password = readPassword(settings.clickhousePasswordFile);
+  const password = readSecretFile('collector.clickhousePasswordFile', settings.clickhousePasswordFile) ?? '';
   const { ServerStorage } = await import('./server-storage.js');
   return ServerStorage.open({
     url: settings.clickhouseUrl,
@@ -69,17 +65,4 @@ export function ddlContext(settings: CollectorSettings): DdlContext {
 
 function seconds(ms: number): number {
   return Math.max(1, Math.round(ms / 1000));
-}
-
-/** The password file's content without its final line break; '' when no file is set. */
-export function readPassword(path: string): string {
-  if (path === '') return '';
-  try {
-    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
-  } catch (error) {
-    throw new ConfigError(
-      'collector.clickhousePasswordFile',
-      `collector.clickhousePasswordFile: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
-  }
 }

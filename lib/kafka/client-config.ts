@@ -3,10 +3,9 @@
  * with their files read now. Shared by the agent's producer and the collector's consumer and
  * dead-letter producer, so both sides connect the same way.
  */
-import { readFileSync } from 'node:fs';
 import { type KafkaConfig, logLevel, type RetryOptions, type SASLOptions } from 'kafkajs';
-import { ConfigError } from '../config/errors.js';
 import type { CorralConfig } from '../config/schema.js';
+import { readSettingFile } from '../config/setting-file.js';
 
 export interface KafkaClientSettings {
   brokers: string[];
@@ -42,18 +41,6 @@ export function kafkaClientSettings(kafka: CorralConfig['kafka'], clientId: stri
   };
 }
 
-function readKeyFile(key: string, path: string): string | undefined {
-  if (path === '') return undefined;
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(
-      key,
-      `${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
-  }
-}
-
 /**
  * The kafkajs client configuration, TLS and SASL files read now (unreadable: config error).
  * `retry` defaults to a couple of quick retries: callers retry on their own terms (the agent
@@ -69,15 +56,15 @@ export function kafkaConfig(settings: KafkaClientSettings, retry?: RetryOptions)
     logLevel: logLevel.NOTHING,
   };
   const { tls } = settings;
-  const ca = readKeyFile('kafka.tlsCaFile', tls.caFile);
-  const cert = readKeyFile('kafka.tlsCertFile', tls.certFile);
-  const key = readKeyFile('kafka.tlsKeyFile', tls.keyFile);
+  const ca = readSettingFile('kafka.tlsCaFile', tls.caFile);
+  const cert = readSettingFile('kafka.tlsCertFile', tls.certFile);
+  const key = readSettingFile('kafka.tlsKeyFile', tls.keyFile);
   if (tls.enabled || ca !== undefined || cert !== undefined) {
     config.ssl = { ca: ca === undefined ? undefined : [ca], cert, key, rejectUnauthorized: true };
   }
   const { sasl } = settings;
   if (sasl.mechanism !== 'none') {
-    const password = readKeyFile('kafka.saslPasswordFile', sasl.passwordFile) ?? '';
+    const password = readSettingFile('kafka.saslPasswordFile', sasl.passwordFile) ?? '';
     config.sasl = {
       mechanism: sasl.mechanism,
       username: sasl.username,

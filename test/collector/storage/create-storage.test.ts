@@ -1,5 +1,5 @@
 /** The storage the collector section configures. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -8,10 +8,8 @@ import {
   createStorage,
   ddlContext,
   openStorage,
-  readPassword,
 } from '../../../collector/storage/create-storage.js';
 import { loadMigrations } from '../../../collector/storage/migrations.js';
-import { ConfigError } from '../../../lib/config/errors.js';
 import { defaultConfig } from '../../../lib/config/schema.js';
 import { acquireDataDir, releaseDataDir, uniqueDatabase } from './test-storage.js';
 
@@ -21,26 +19,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function settings(overrides: Partial<CollectorSettings> = {}): CollectorSettings {
   return { ...defaultConfig().collector, ...overrides };
 }
-
-describe('readPassword', () => {
-  test('the file without its final line break; nothing without a file', () => {
-    const file = join(dir, 'password');
-    writeFileSync(file, 's3cret with spaces \n');
-    expect(readPassword(file)).toBe('s3cret with spaces ');
-    expect(readPassword('')).toBe('');
-  });
-
-  test('an unreadable file is a configuration error naming the key', () => {
-    const missing = join(dir, 'missing');
-    expect(() => readPassword(missing)).toThrow(ConfigError);
-    try {
-      readPassword(missing);
-    } catch (error) {
-      expect((error as ConfigError).key).toBe('collector.clickhousePasswordFile');
-      expect((error as ConfigError).message).toContain('ENOENT');
-    }
-  });
-});
 
 describe('createStorage', () => {
   test('a cluster needs a server', async () => {
