@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { CorralConfig } from '../lib/config/schema.js';
+import { readBearerToken } from '../lib/http/bearer-token.js';
 import { RateLimitedLog } from '../lib/log/rate-limited.js';
 import type { Datapoint, DatapointSink } from '../lib/model/datapoint.js';
 import { startAgentHttp } from './http/server.js';
@@ -205,6 +206,7 @@ export async function runAgent(config: CorralConfig, logger: Logger): Promise<Ru
       ? null
       : await startAgentHttp({
           address: config.agent.http,
+          token: readBearerToken('agent.httpTokenFile', config.agent.httpTokenFile),
           registry,
           logger,
           statsdEndpoints: endpointsOf(statsd?.ports ?? null),

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { CorralConfig } from '../lib/config/schema.js';
+import { readBearerToken } from '../lib/http/bearer-token.js';
 import { kafkaClientSettings } from '../lib/kafka/client-config.js';
 import { compressionType } from '../lib/kafka/compression.js';
 import { RateLimitedLog } from '../lib/log/rate-limited.js';
@@ -146,7 +147,15 @@ export async function runCollector(
       return undefined;
     };
     const http =
-      c.http === null ? null : await startCollectorHttp({ address: c.http, registry, logger, notReady });
+      c.http === null
+        ? null
+        : await startCollectorHttp({
+            address: c.http,
+            registry,
+            logger,
+            notReady,
+            token: readBearerToken('collector.httpTokenFile', c.httpTokenFile),
+          });
     if (http !== null) {
       opens.push(() => http.close());
       logger.info({ address: http.server.address() }, 'collector HTTP API listening');

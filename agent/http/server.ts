@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { requireBearerToken } from '../../lib/http/bearer-token.js';
 import type { ListenAddress } from '../sources/statsd/listen-address.js';
 
 /** A container's own StatsD endpoint, as launchers read it to set STATSD_UDP_HOST/PORT. */
@@ -11,6 +12,8 @@ export interface StatsdEndpoint {
 }
 
 export interface AgentHttpOptions {
+  /** When set, every route but the health checks wants `Authorization: Bearer <token>`. */
+  token?: string;
   address: ListenAddress;
   registry: Registry;
   logger: Logger;
@@ -28,6 +31,7 @@ export async function startAgentHttp(options: AgentHttpOptions): Promise<Fastify
   const app = Fastify({
     loggerInstance: options.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
   });
+  if (options.token !== undefined) requireBearerToken(app, options.token, options.registry);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', options.registry.contentType);

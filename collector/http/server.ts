@@ -2,8 +2,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { HostPort } from '../../lib/config/host-port.js';
+import { requireBearerToken } from '../../lib/http/bearer-token.js';
 
 export interface CollectorHttpOptions {
+  /** When set, every route but the health checks wants `Authorization: Bearer <token>`. */
+  token?: string;
   address: NonNullable<HostPort>;
   registry: Registry;
   logger: Logger;
@@ -17,6 +20,7 @@ export async function startCollectorHttp(options: CollectorHttpOptions): Promise
   const app = Fastify({
     loggerInstance: options.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
   });
+  if (options.token !== undefined) requireBearerToken(app, options.token, options.registry);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const reason = await options.notReady();

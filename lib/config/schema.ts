@@ -58,6 +58,9 @@ const log = {
   }),
 };
 
+const optionalFile = (description: string) =>
+  setting(path({ allowEmpty: true }), { default: '', description });
+
 const agent = {
   sources: setting(listOf(['statsd', 'cgroup', 'node']), {
     default: ['statsd', 'cgroup', 'node'],
@@ -80,6 +83,9 @@ const agent = {
     description:
       'Agent HTTP API (health, Prometheus self-metrics, per-container StatsD endpoints), or off. 61001 is the DC/OS node metrics port.',
   }),
+  httpTokenFile: optionalFile(
+    'File holding a bearer token: when set, every route of the agent HTTP API but /healthz and /readyz wants Authorization: Bearer <token>.',
+  ),
 };
 
 const URL_PATTERN = /^https?:\/\/[^\s/]+/;
@@ -96,9 +102,6 @@ const url = (description: string, defaultValue: string) =>
       description,
     },
   );
-const optionalFile = (description: string) =>
-  setting(path({ allowEmpty: true }), { default: '', description });
-
 const metadata = {
   provider: setting(oneOf(['auto', 'mesos', 'docker', 'kubernetes', 'none']), {
     default: 'auto',
@@ -453,6 +456,9 @@ const collector = {
     default: '127.0.0.1:61002',
     description: 'Collector HTTP API (health, readiness, Prometheus /metrics), or off.',
   }),
+  httpTokenFile: optionalFile(
+    'File holding a bearer token: when set, every route of the collector HTTP API but /healthz and /readyz wants Authorization: Bearer <token>.',
+  ),
 };
 
 /** Each section's settings, in declaration order (the order of --help and the reference table). */

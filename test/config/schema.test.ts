@@ -59,6 +59,7 @@ describe('configuration schema', () => {
         ttlRollups1h: 730 * 86_400_000,
         ttlEvents: 365 * 86_400_000,
         http: { host: '127.0.0.1', port: 61002 },
+        httpTokenFile: '',
       },
     });
     expect(config.agent).toEqual({
@@ -66,6 +67,7 @@ describe('configuration schema', () => {
       sink: 'stdout',
       stateDir: 'data/agent',
       http: { host: '127.0.0.1', port: 61001 },
+      httpTokenFile: '',
     });
     expect(config.kafka).toEqual({
       brokers: ['127.0.0.1:9092'],
