@@ -38,10 +38,6 @@ export class DimensionColumns {
     private readonly stringKeys: ReadonlySet<DimensionKey> = new Set(),
   ) {}
 
-  get length(): number {
-    return this.ids.length;
-  }
-
   add(dimensions: Readonly<Dimensions> | undefined, containerId?: string): void {
     if (this.lastId === -1 || dimensions !== this.lastDimensions || containerId !== this.lastContainerId) {
       this.lastId = this.idOf(dimensions, containerId);

@@ -219,10 +219,6 @@ export class StringColumn extends NativeColumn {
     return this.rows;
   }
 
-  get bytes(): number {
-    return this.data.length;
-  }
-
   add(value: string): void {
     this.data.string(value);
     this.rows++;
