@@ -193,9 +193,18 @@ describe('Mesos metadata end to end (real CLI, local Mesos agent API, fixture cg
       await expect.poll(async () => (await endpoints()).length, { timeout: 10_000 }).toBe(1);
       const [endpoint] = await endpoints();
       expect(endpoint).toMatchObject({ container_id: CONTAINER, host: '127.0.0.1' });
-      // The same mapping in the state file, for launchers that read files.
-      const file = JSON.parse(readFileSync(join(stateDir, 'statsd-ports.json'), 'utf8'));
-      expect(file.endpoints).toEqual([{ containerId: CONTAINER, host: '127.0.0.1', port: endpoint!.port }]);
+      // The same mapping in the state file, for launchers that read files. It is written just
+      // after the port opens (the HTTP API may answer first), so wait for it.
+      const saved = () => {
+        try {
+          return JSON.parse(readFileSync(join(stateDir, 'statsd-ports.json'), 'utf8')).endpoints as unknown;
+        } catch {
+          return undefined;
+        }
+      };
+      await expect
+        .poll(saved, { timeout: 10_000 })
+        .toEqual([{ containerId: CONTAINER, host: '127.0.0.1', port: endpoint!.port }]);
 
       const own = statsdClient(endpoint!.port);
       const shared = statsdClient(agent.udpPort);
