@@ -4,8 +4,9 @@
  * each test can aim at its own code's edges (the writer's fast paths, the reader's cache).
  */
 import fc from 'fast-check';
-import type { TimerSummary } from '../../lib/model/datapoint.js';
+import type { MetricKind, TimerSummary } from '../../lib/model/datapoint.js';
 import { DIMENSION_KEYS, type Dimensions } from '../../lib/model/dimensions.js';
+import { containerDimensions } from './samples.js';
 
 /** Model objects have Object.prototype; toStrictEqual tells null-prototype ones apart. */
 export const plain = { noNullPrototype: true };
@@ -73,5 +74,29 @@ export function metricBatchArbitraries(text: fc.Arbitrary<string>) {
       return Object.freeze(built);
     });
 
-  return { stringMap, doubleMap, timer, dimensions };
+  /** A datapoint's fields, optional ones undefined when absent (the tests build the Datapoint). */
+  const pointFields = {
+    name: text,
+    kind: fc.constantFrom<MetricKind>('counter', 'gauge', 'timer', 'set'),
+    value: fc.double(),
+    unit: fc.oneof(fc.constantFrom('', 'ms', 'bytes'), text),
+    timeMs: timestamp,
+    tags: stringMap,
+    containerId: fc.option(fc.oneof(fc.constant(containerDimensions.container_id!), text), {
+      nil: undefined,
+    }),
+    rate: fc.option(fc.double(), { nil: undefined }),
+    timer: fc.option(timer, { nil: undefined }),
+  };
+
+  /** A batch's sender fields and optional dimensions. */
+  const senderFields = {
+    agentId: text,
+    hostname: text,
+    sentMs: timestamp,
+    batchId: text,
+    dimensions: fc.option(dimensions, { nil: undefined }),
+  };
+
+  return { stringMap, doubleMap, timer, dimensions, pointFields, senderFields };
 }

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { MessageDecoder } from '../../collector/sources/kafka/decode.js';
 import { collectorTopics } from '../../collector/sources/kafka/topics.js';
-import type { Datapoint, MetricKind } from '../../lib/model/datapoint.js';
+import type { Datapoint } from '../../lib/model/datapoint.js';
 import { type MetricBatch, metricBatchFromRecord } from '../../lib/wire/datapoint-codec.js';
 import { WireError, type WireErrorReason } from '../../lib/wire/errors.js';
 import { READ_FOR, readMetricBatch } from '../../lib/wire/metric-batch-reader.js';
@@ -20,8 +20,8 @@ import {
   singleObjectHeader,
   singleObjectMetricBatchWriter,
 } from '../../lib/wire/single-object.js';
-import { metricBatchArbitraries, plain, timestamp } from './metric-batch-arbitraries.js';
-import { containerDimensions, sampleBatch } from './samples.js';
+import { metricBatchArbitraries, plain } from './metric-batch-arbitraries.js';
+import { sampleBatch } from './samples.js';
 
 const { decoder } = singleObjectCodec('MetricBatch');
 const writer = singleObjectMetricBatchWriter();
@@ -71,37 +71,12 @@ const text = fc.oneof(
   fc.string({ unit: 'grapheme-ascii', minLength: 60, maxLength: 140 }),
   fc.string({ unit: fc.constantFrom('a', 'b', 'é', '\u0080'), maxLength: 8 }),
 );
-const { stringMap, timer: timerArb, dimensions: dimensionsArb } = metricBatchArbitraries(text);
+const { pointFields, senderFields } = metricBatchArbitraries(text);
 
-const pointArb = fc.record(
-  {
-    name: text,
-    kind: fc.constantFrom<MetricKind>('counter', 'gauge', 'timer', 'set'),
-    value: fc.double(),
-    unit: fc.oneof(fc.constantFrom('', 'ms', 'bytes'), text),
-    timeMs: timestamp,
-    tags: stringMap,
-    containerId: fc.option(fc.oneof(fc.constant(containerDimensions.container_id!), text), {
-      nil: undefined,
-    }),
-    rate: fc.option(fc.double(), { nil: undefined }),
-    timer: fc.option(timerArb, { nil: undefined }),
-  },
-  plain,
-);
+const pointArb = fc.record(pointFields, plain);
 
 const batchArb: fc.Arbitrary<MetricBatch> = fc
-  .record(
-    {
-      agentId: text,
-      hostname: text,
-      sentMs: timestamp,
-      batchId: text,
-      dimensions: fc.option(dimensionsArb, { nil: undefined }),
-      points: fc.array(pointArb, { maxLength: 12 }),
-    },
-    plain,
-  )
+  .record({ ...senderFields, points: fc.array(pointArb, { maxLength: 12 }) }, plain)
   .map(({ dimensions, points, ...sender }) => {
     const datapoints = points.map(({ containerId, rate, timer, ...required }) => {
       const point: Datapoint = required;

@@ -13,7 +13,7 @@ import {
 import { MetricBatchWriter } from '../../lib/wire/metric-batch-writer.js';
 import { schemaCatalog } from '../../lib/wire/schemas.js';
 import { singleObjectCodec, singleObjectHeader } from '../../lib/wire/single-object.js';
-import { metricBatchArbitraries, plain, timestamp } from './metric-batch-arbitraries.js';
+import { metricBatchArbitraries, plain } from './metric-batch-arbitraries.js';
 import { containerDimensions, sampleBatch } from './samples.js';
 
 const { encoder, decoder } = singleObjectCodec('MetricBatch');
@@ -28,7 +28,7 @@ const text = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 12 }),
   fc.string({ unit: 'grapheme-ascii', minLength: 60, maxLength: 140 }),
 );
-const { stringMap, timer: timerArb, dimensions: dimensionsArb } = metricBatchArbitraries(text);
+const { pointFields, senderFields } = metricBatchArbitraries(text);
 
 interface PointDraft {
   name: string;
@@ -44,36 +44,10 @@ interface PointDraft {
   timer: TimerSummary | undefined;
 }
 
-const pointArb: fc.Arbitrary<PointDraft> = fc.record(
-  {
-    name: text,
-    kind: fc.constantFrom<MetricKind>('counter', 'gauge', 'timer', 'set'),
-    value: fc.double(),
-    unit: fc.oneof(fc.constantFrom('', 'ms', 'bytes'), text),
-    timeMs: timestamp,
-    tags: stringMap,
-    sharesTags: fc.boolean(),
-    containerId: fc.option(fc.oneof(fc.constant(containerDimensions.container_id!), text), {
-      nil: undefined,
-    }),
-    rate: fc.option(fc.double(), { nil: undefined }),
-    timer: fc.option(timerArb, { nil: undefined }),
-  },
-  plain,
-);
+const pointArb: fc.Arbitrary<PointDraft> = fc.record({ ...pointFields, sharesTags: fc.boolean() }, plain);
 
 const batchArb: fc.Arbitrary<MetricBatch> = fc
-  .record(
-    {
-      agentId: text,
-      hostname: text,
-      sentMs: timestamp,
-      batchId: text,
-      dimensions: fc.option(dimensionsArb, { nil: undefined }),
-      points: fc.array(pointArb, { maxLength: 12 }),
-    },
-    plain,
-  )
+  .record({ ...senderFields, points: fc.array(pointArb, { maxLength: 12 }) }, plain)
   .map(({ dimensions, points, ...sender }) => {
     const datapoints: Datapoint[] = [];
     for (const draft of points) {
