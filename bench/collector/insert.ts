@@ -21,9 +21,11 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CollectorRecord } from '../../collector/model.js';
 import { RowsBuilder } from '../../collector/sinks/clickhouse/rows.js';
+import { ddlContext } from '../../collector/storage/create-storage.js';
 import { EmbeddedStorage } from '../../collector/storage/embedded-storage.js';
 import { migrate } from '../../collector/storage/migrations.js';
 import type { InsertPayload, Storage } from '../../collector/storage/storage.js';
+import { defaultConfig } from '../../lib/config/schema.js';
 import type { Dimensions } from '../../lib/model/dimensions.js';
 import { clusterContainerDimensions } from '../shared/cluster-containers.js';
 import { realisticDatapoints } from '../shared/realistic-datapoints.js';
@@ -153,17 +155,8 @@ async function main(): Promise<void> {
   const dir = process.env.BENCH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'corral-bench-insert-'));
   const storage = await EmbeddedStorage.open({ dataDir: dir, database: 'corral_bench' });
   try {
-    await migrate(storage, {
-      database: 'corral_bench',
-      cluster: '',
-      ttlSeconds: {
-        datapoints: 30 * 86400,
-        rollups_1m: 90 * 86400,
-        rollups_1h: 730 * 86400,
-        events: 365 * 86400,
-      },
-      dedupWindow: 10_000,
-    });
+    // The schema as the collector creates it with its default settings.
+    await migrate(storage, ddlContext({ ...defaultConfig().collector, database: 'corral_bench' }));
     const records = interval();
     const intervals = Math.max(1, Math.round(TOTAL_ROWS / INSERT_ROWS));
     const rows = intervals * INSERT_ROWS;
