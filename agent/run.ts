@@ -168,6 +168,11 @@ function endpointsOf(ports: ContainerPorts | null) {
 
 /** Starts the agent's sources, transforms and sinks as configured. */
 export async function runAgent(config: CorralConfig, logger: Logger): Promise<RunningAgent> {
+  // Read before anything starts: a bad token file stops the agent before it binds a port.
+  const httpToken =
+    config.agent.http === null
+      ? undefined
+      : readBearerToken('agent.httpTokenFile', config.agent.httpTokenFile);
   const registry = new Registry();
   // One rate limiter for the whole agent: a flood of one reason is summarized once.
   const log = new RateLimitedLog(logger);
@@ -206,7 +211,7 @@ export async function runAgent(config: CorralConfig, logger: Logger): Promise<Ru
       ? null
       : await startAgentHttp({
           address: config.agent.http,
-          token: readBearerToken('agent.httpTokenFile', config.agent.httpTokenFile),
+          token: httpToken,
           registry,
           logger,
           statsdEndpoints: endpointsOf(statsd?.ports ?? null),

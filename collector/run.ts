@@ -58,6 +58,8 @@ export async function runCollector(
   const log = new RateLimitedLog(logger);
   const afterDataInsert = crashHook(options.env ?? process.env);
   const topics = collectorTopics(k.topicPrefix, c.deadLetterTopic);
+  // Files the settings name are read first: a bad one stops the collector before it does anything.
+  const httpToken = c.http === null ? undefined : readBearerToken('collector.httpTokenFile', c.httpTokenFile);
 
   const opened = await openStorage(c);
   const storage = options.wrapStorage?.(opened.storage) ?? opened.storage;
@@ -154,7 +156,7 @@ export async function runCollector(
             registry,
             logger,
             notReady,
-            token: readBearerToken('collector.httpTokenFile', c.httpTokenFile),
+            token: httpToken,
           });
     if (http !== null) {
       opens.push(() => http.close());

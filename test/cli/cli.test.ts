@@ -34,6 +34,15 @@ describe('corral usage errors: one line on stderr, exit 2', () => {
     );
   });
 
+  it.each(['agent', 'collector'])('%s: an unreadable HTTP token file, before anything starts', (command) => {
+    const missing = join(dir, 'no-token');
+    const run = corral([command, `--${command}-http-token-file`, missing, '--log-level', 'silent']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(
+      `corral: config error: ${command}.httpTokenFile: cannot read ${missing} (ENOENT)\n`,
+    );
+  });
+
   it('an unknown flag, with a suggestion', () => {
     const run = corral(['agent', '--statsd-flush-intervl', '10s']);
     expect(run.status).toBe(2);
