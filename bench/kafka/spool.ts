@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type FsyncPolicy, Spool, type SpoolRecord } from '../../agent/sinks/kafka/spool/spool.js';
+import { type FsyncPolicy, Spool, type SpoolRecord } from '../../lib/spool/spool.js';
 
 const MIB = 1 << 20;
 const VOLUME_MIB = Number(process.env.BENCH_SPOOL_MIB ?? 256);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StatsD } from 'hot-shots';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodeFrame } from '../../agent/sinks/kafka/spool/frame.js';
+import { decodeFrame } from '../../lib/spool/frame.js';
 import { singleObjectCodec } from '../../lib/wire/single-object.js';
 import {
   type AgentProcess,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Spool } from '../../agent/sinks/kafka/spool/spool.js';
+import type { Spool } from '../../lib/spool/spool.js';
 import {
   appendAll,
   drain,

@@ -12,7 +12,7 @@ import {
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { SpoolEntry } from '../../agent/sinks/kafka/spool/spool.js';
+import type { SpoolEntry } from '../../lib/spool/spool.js';
 import {
   appendAll,
   drain,

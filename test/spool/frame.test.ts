@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CHECKSUM_SLICE_BYTES, crc32Of, crc32Sliced } from '../../agent/sinks/kafka/spool/checksum.js';
-import { decodeCursor, encodeCursor } from '../../agent/sinks/kafka/spool/cursor.js';
-import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES } from '../../agent/sinks/kafka/spool/frame.js';
-import type { SpoolRecord } from '../../agent/sinks/kafka/spool/spool.js';
+import { CHECKSUM_SLICE_BYTES, crc32Of, crc32Sliced } from '../../lib/spool/checksum.js';
+import { decodeCursor, encodeCursor } from '../../lib/spool/cursor.js';
+import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES } from '../../lib/spool/frame.js';
+import type { SpoolRecord } from '../../lib/spool/spool.js';
 
 const recordArbitrary: fc.Arbitrary<SpoolRecord> = fc.record({
   topic: fc.string({ minLength: 1, maxLength: 40 }),

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FsyncPolicy } from '../../agent/sinks/kafka/spool/spool.js';
+import type { FsyncPolicy } from '../../lib/spool/spool.js';
 import { appendAll, drain, ids, makeTempDir, openSpool, peekAll, range, removeDir } from './helpers.js';
 
 describe.each<FsyncPolicy>(['always', 'interval', 'never'])('Spool with fsync %s', (fsync) => {

@@ -2,13 +2,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
-import { encodeFrame } from '../../agent/sinks/kafka/spool/frame.js';
-import {
-  Spool,
-  type SpoolEntry,
-  type SpoolOptions,
-  type SpoolRecord,
-} from '../../agent/sinks/kafka/spool/spool.js';
+import { encodeFrame } from '../../lib/spool/frame.js';
+import { Spool, type SpoolEntry, type SpoolOptions, type SpoolRecord } from '../../lib/spool/spool.js';
 
 export function makeTempDir(): string {
   return mkdtempSync(join(tmpdir(), 'corral-spool-'));

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeFrame } from '../../agent/sinks/kafka/spool/frame.js';
-import { type SalvageResult, salvageFrames } from '../../agent/sinks/kafka/spool/salvage.js';
-import type { SpoolRecord } from '../../agent/sinks/kafka/spool/spool.js';
+import { decodeFrame, encodeFrame } from '../../lib/spool/frame.js';
+import { type SalvageResult, salvageFrames } from '../../lib/spool/salvage.js';
+import type { SpoolRecord } from '../../lib/spool/spool.js';
 
 interface Segment {
   buffer: Buffer;

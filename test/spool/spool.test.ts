@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Spool, type SpoolRecord } from '../../agent/sinks/kafka/spool/spool.js';
+import { Spool, type SpoolRecord } from '../../lib/spool/spool.js';
 import {
   appendAll,
   drain,

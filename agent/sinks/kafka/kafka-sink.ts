@@ -1,8 +1,9 @@
+import { connect } from 'node:net';
 import type { RateLimitedLog } from '../../../lib/log/rate-limited.js';
 import type { Datapoint, DatapointSink } from '../../../lib/model/datapoint.js';
 import type { MetadataUpdate, TaskEvent } from '../../../lib/model/dimensions.js';
+import type { Spool, SpoolEntry } from '../../../lib/spool/spool.js';
 import type { OutgoingRecord } from './producer.js';
-import type { Spool, SpoolEntry } from './spool/spool.js';
 
 /** Turns what the agent emits into Kafka records (Avro values, partition keys, topics). */
 export interface RecordEncoder {
@@ -54,6 +55,8 @@ export class KafkaSink implements DatapointSink {
   private drainAgain = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
+  /** What the last send said: undefined before the first, null after a success, its error after a failure. */
+  private lastSend: Error | null | undefined;
   private closed = false;
   private readonly batchRecords: number;
   private readonly batchBytes: number;
@@ -81,6 +84,15 @@ export class KafkaSink implements DatapointSink {
 
   writeMetadata(updates: readonly MetadataUpdate[]): Promise<void> {
     return this.append(() => this.encoder.metadata(updates));
+  }
+
+  /**
+   * Why the sink cannot deliver now, or undefined when it can: the last send failed; before
+   * any send, what `probe` says (a quick connection to a broker, kafkaBrokerProbe), if given.
+   */
+  async notReady(probe?: () => Promise<string | undefined>): Promise<string | undefined> {
+    if (this.lastSend === undefined) return probe?.();
+    return this.lastSend === null ? undefined : `the last Kafka send failed: ${this.lastSend.message}`;
   }
 
   /** Resolves once the spool is empty (everything acknowledged) or after timeoutMs. */
@@ -165,6 +177,7 @@ export class KafkaSink implements DatapointSink {
         try {
           await sent;
         } catch (error) {
+          this.lastSend = error instanceof Error ? error : new Error(String(error));
           this.stats.sendFailures++;
           this.failures++;
           const delayMs = Math.min(
@@ -185,6 +198,7 @@ export class KafkaSink implements DatapointSink {
           return;
         }
         this.failures = 0;
+        this.lastSend = null;
         this.stats.lastSendMs = performance.now() - started;
         this.stats.sent += entries.length;
         await acked;
@@ -197,4 +211,55 @@ export class KafkaSink implements DatapointSink {
       await acked;
     }
   }
+}
+
+export interface BrokerProbeOptions {
+  /** Most time one connection attempt may take. */
+  timeoutMs?: number;
+  /** How long an answer is reused: readiness probes every few seconds need not reconnect each time. */
+  cacheMs?: number;
+}
+
+/**
+ * A quick check that some broker accepts a TCP connection (the brokers, "host:port", are tried
+ * at once; the first to accept answers), for KafkaSink.notReady before anything was sent. The
+ * answer is cached for cacheMs and concurrent callers share one attempt.
+ */
+export function kafkaBrokerProbe(
+  brokers: readonly string[],
+  options: BrokerProbeOptions = {},
+): () => Promise<string | undefined> {
+  const timeoutMs = options.timeoutMs ?? 1_000;
+  const cacheMs = options.cacheMs ?? 5_000;
+  let cached: { atMs: number; answer: Promise<string | undefined> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (cached === undefined || now - cached.atMs > cacheMs) {
+      cached = { atMs: now, answer: probeBrokers(brokers, timeoutMs) };
+    }
+    return cached.answer;
+  };
+}
+
+async function probeBrokers(brokers: readonly string[], timeoutMs: number): Promise<string | undefined> {
+  const failures = await Promise.all(brokers.map((broker) => probeBroker(broker, timeoutMs)));
+  if (failures.some((failure) => failure === undefined)) return undefined;
+  return `no Kafka broker reachable (${failures.join(', ')})`;
+}
+
+/** undefined when `broker` accepts a connection within timeoutMs, else "<broker>: <why>". */
+function probeBroker(broker: string, timeoutMs: number): Promise<string | undefined> {
+  const colon = broker.lastIndexOf(':');
+  const host = broker.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(broker.slice(colon + 1));
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: timeoutMs });
+    const done = (failure: string | undefined) => {
+      socket.destroy();
+      resolve(failure);
+    };
+    socket.once('connect', () => done(undefined));
+    socket.once('timeout', () => done(`${broker}: no answer within ${timeoutMs} ms`));
+    socket.once('error', (error: NodeJS.ErrnoException) => done(`${broker}: ${error.code ?? error.message}`));
+  });
 }

@@ -1,20 +1,20 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { CorralConfig } from '../../../lib/config/schema.js';
 import { kafkaClientSettings } from '../../../lib/kafka/client-config.js';
 import type { RateLimitedLog } from '../../../lib/log/rate-limited.js';
 import { collectedCounter, collectedGauge } from '../../../lib/metrics/collected.js';
+import { registerSpoolMetrics } from '../../../lib/spool/metrics.js';
+import { openSpool } from '../../../lib/spool/open-spool.js';
+import type { Spool } from '../../../lib/spool/spool.js';
 import { SchemaRegistryError } from '../../../lib/wire/confluent.js';
 import { registryClient } from '../../../lib/wire/registry-client.js';
 import { AvroRecordEncoder } from './avro-encoder.js';
 import { KafkaSink } from './kafka-sink.js';
 import { AgentProducer } from './producer.js';
-import { Spool } from './spool/spool.js';
 import { confluentWriters, singleObjectWriters, type WireWriters } from './wire-writers.js';
 
-/** Spool segments: small enough that dropping the oldest loses little, large enough to be few. */
-const SEGMENT_BYTES = 16 * 1024 * 1024;
 /** Schema registration attempts at start (a registry restarting with the agent gets ~30 s). */
 const REGISTER_ATTEMPTS = 6;
 
@@ -55,17 +55,12 @@ export async function startKafkaSink(
   const k = config.kafka;
   const host = hostname();
   const writers = await wireWriters(config, logger);
-  const dropped = { full: 0, corrupt: 0 };
-  const spool = await Spool.open({
+  const spool = await openSpool({
     dir: k.spoolDir,
     maxBytes: k.spoolMaxBytes,
-    segmentBytes: Math.min(SEGMENT_BYTES, Math.floor(k.spoolMaxBytes / 4)),
     fsync: k.spoolFsync,
-    logger: logger.child({ component: 'spool' }),
-    onDrop: (reason, records) => {
-      dropped[reason] += records;
-      log.warn(`spool_drop_${reason}`, { reason, records }, 'spooled batches dropped');
-    },
+    logger,
+    log,
   });
   const producer = new AgentProducer({
     ...kafkaClientSettings(k, `corral-agent-${host}`),
@@ -77,7 +72,7 @@ export async function startKafkaSink(
     writers,
   );
   const sink = new KafkaSink(spool, encoder, producer, log);
-  registerKafkaSinkMetrics(registry, sink, spool, dropped);
+  registerKafkaSinkMetrics(registry, sink, spool);
   logger.info(
     { brokers: k.brokers, wireFormat: writers.format, spool: k.spoolDir, spooled: spool.stats.records },
     'Kafka sink',
@@ -85,12 +80,7 @@ export async function startKafkaSink(
   return sink;
 }
 
-function registerKafkaSinkMetrics(
-  registry: Registry,
-  sink: KafkaSink,
-  spool: Spool,
-  dropped: Record<'full' | 'corrupt', number>,
-): void {
+function registerKafkaSinkMetrics(registry: Registry, sink: KafkaSink, spool: Spool): void {
   const counter = (name: string, help: string, value: () => number) =>
     collectedCounter(registry, name, help, value);
   const gauge = (name: string, help: string, value: () => number) =>
@@ -111,33 +101,5 @@ function registerKafkaSinkMetrics(
     'Batches that could not be encoded.',
     () => sink.stats.encodeErrors,
   );
-  gauge('corral_spool_bytes', 'Bytes of the spool segment files on disk.', () => spool.stats.bytes);
-  gauge(
-    'corral_spool_records',
-    'Records spooled and not yet acknowledged by Kafka.',
-    () => spool.stats.records,
-  );
-  new Counter({
-    name: 'corral_spool_dropped_records_total',
-    help: 'Spooled records lost: full (the oldest segment made room) or corrupt (unreadable on disk).',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc({ reason: 'full' }, dropped.full);
-      this.inc({ reason: 'corrupt' }, dropped.corrupt);
-    },
-  });
-  new Counter({
-    name: 'corral_spool_dropped_bytes_total',
-    help: 'Bytes of spooled records lost (framing included), by the same reasons as the records.',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const bytes = spool.stats.droppedBytes;
-      this.inc({ reason: 'full' }, bytes.full);
-      this.inc({ reason: 'corrupt' }, bytes.corrupt);
-    },
-  });
+  registerSpoolMetrics(registry, () => [spool.stats]);
 }
