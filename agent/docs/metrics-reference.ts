@@ -1,6 +1,7 @@
 import { DERIVED_FIELDS, metricName } from '../sources/cgroup/metric-names.js';
 import { CGROUP_FIELDS } from '../sources/cgroup/readers/fields.js';
 import { NODE_FIELDS } from '../sources/node/fields.js';
+import { selfMetricsReference } from './self-metrics-reference.js';
 
 export const METRICS_START = '<!-- metrics-reference:start -->';
 export const METRICS_END = '<!-- metrics-reference:end -->';
@@ -32,7 +33,7 @@ export function metricsReference(): string {
         `| \`${f.name}\` | ${f.kind === 'cumulative' ? 'counter' : 'gauge'} | ${f.unit} | ${f.tags.join(', ') || '-'} | ${cell(f.source)} | ${cell(f.description)} |`,
     ),
   ];
-  return [...container, '', ...node].join('\n');
+  return [...container, '', ...node, '', selfMetricsReference()].join('\n');
 }
 
 export function replaceMetricsReference(markdown: string): string {

@@ -3,6 +3,22 @@ import { type RejectListener, StatsdDecoder } from '../sources/statsd/decoder.js
 import { StatsdStats } from '../sources/statsd/stats.js';
 import { type AggregatorOptions, StatsdAggregator } from '../transforms/statsd-aggregate/aggregator.js';
 
+/**
+ * The aggregator with its flushes timed, for corral_statsd_flush_duration_seconds: whoever
+ * drives the flushes (the ticker, a stop) calls flush() as on any aggregator.
+ */
+export class TimedAggregator extends StatsdAggregator {
+  /** Called after each flush with its wall time in seconds and the datapoints it emitted. */
+  onFlushed: ((seconds: number, datapoints: number) => void) | undefined;
+
+  override flush(timeMs: number, intervalMs?: number): Datapoint[] {
+    const started = performance.now();
+    const points = super.flush(timeMs, intervalMs);
+    this.onFlushed?.((performance.now() - started) / 1000, points.length);
+    return points;
+  }
+}
+
 export interface StatsdEngineOptions extends AggregatorOptions {
   maxPacketSize: number;
   maxLineLength: number;
@@ -14,11 +30,11 @@ export interface StatsdEngineOptions extends AggregatorOptions {
  */
 export class StatsdEngine {
   readonly stats = new StatsdStats();
-  readonly aggregator: StatsdAggregator;
+  readonly aggregator: TimedAggregator;
   private readonly decoder: StatsdDecoder;
 
   constructor(options: StatsdEngineOptions, onReject: RejectListener = () => {}) {
-    this.aggregator = new StatsdAggregator(options);
+    this.aggregator = new TimedAggregator(options);
     this.decoder = new StatsdDecoder(
       options,
       this.stats,

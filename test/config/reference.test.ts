@@ -14,7 +14,7 @@ describe('configuration reference', () => {
       '| `statsd.flushInterval` | `--statsd-flush-interval` | `CORRAL_STATSD_FLUSH_INTERVAL` | `10s` | How often',
     );
     expect(table).toContain(
-      '| `agent.sources` | `--sources` | `CORRAL_AGENT_SOURCES` | `statsd,cgroup,node` |',
+      '| `agent.sources` | `--sources` | `CORRAL_AGENT_SOURCES` | `statsd,cgroup,node,self` |',
     );
   });
 

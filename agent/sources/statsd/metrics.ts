@@ -1,5 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
-import type { StatsdAggregator } from '../../transforms/statsd-aggregate/aggregator.js';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { TimedAggregator } from '../../pipelines/statsd-engine.js';
 import type { ContainerPorts } from './container-ports/container-ports.js';
 import { REJECT_REASON_NAMES } from './reject-reason.js';
 import type { StatsdStats } from './stats.js';
@@ -11,7 +11,7 @@ import type { StatsdStats } from './stats.js';
 export function registerStatsdMetrics(
   registry: Registry,
   stats: StatsdStats,
-  aggregator: StatsdAggregator,
+  aggregator: TimedAggregator,
   kernelDrops: () => number | null,
 ): void {
   const read = (metric: Counter | Gauge, value: number) => {
@@ -78,6 +78,25 @@ export function registerStatsdMetrics(
     registers: [registry],
     collect() {
       this.set(aggregator.liveSeries);
+    },
+  });
+  const flushDuration = new Histogram({
+    name: 'corral_statsd_flush_duration_seconds',
+    help: 'Wall time of a StatsD flush in seconds: every live series turned into datapoints, idle ones expired.',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  let flushed = 0;
+  aggregator.onFlushed = (seconds, datapoints) => {
+    flushDuration.observe(seconds);
+    flushed += datapoints;
+  };
+  new Counter({
+    name: 'corral_statsd_datapoints_flushed_total',
+    help: 'Datapoints the StatsD flushes emitted.',
+    registers: [registry],
+    collect() {
+      read(this, flushed);
     },
   });
   new Counter({
