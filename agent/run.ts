@@ -6,6 +6,7 @@ import type { CorralConfig } from '../lib/config/schema.js';
 import { readBearerToken } from '../lib/http/bearer-token.js';
 import { RateLimitedLog } from '../lib/log/rate-limited.js';
 import type { Datapoint, DatapointSink } from '../lib/model/datapoint.js';
+import { sinkNotReady } from './http/readiness.js';
 import { startAgentHttp } from './http/server.js';
 import { type RunningMetadata, startMetadata } from './metadata/start-metadata.js';
 import { AlignedTicker } from './pipelines/aligned-ticker.js';
@@ -13,11 +14,13 @@ import { type Scraper, startScrapeLoop } from './pipelines/scrape-loop.js';
 import { registerScrapeMetrics } from './pipelines/scrape-metrics.js';
 import { StatsdEngine } from './pipelines/statsd-engine.js';
 import { startKafkaSink } from './sinks/kafka/start-kafka-sink.js';
+import { LatestStore } from './sinks/latest/latest-store.js';
 import { NullSink } from './sinks/null/null-sink.js';
 import { StdoutSink } from './sinks/stdout/stdout-sink.js';
 import type { ContainerChange } from './sources/cgroup/container-set.js';
 import { CgroupScraper } from './sources/cgroup/scraper.js';
 import { NodeScraper } from './sources/node/scraper.js';
+import { SelfScraper } from './sources/self/scraper.js';
 import { openFileLimit } from './sources/shared/kept-files.js';
 import { ContainerPorts } from './sources/statsd/container-ports/container-ports.js';
 import { registerContainerPortMetrics, registerStatsdMetrics } from './sources/statsd/metrics.js';
@@ -134,6 +137,7 @@ async function startStatsd(
 /** The scraped sources the configuration asks for. */
 function createScrapers(
   config: CorralConfig,
+  registry: Registry,
   log: RateLimitedLog,
   onContainers: (change: ContainerChange) => void,
 ): { scraper: Scraper; intervalMs: number }[] {
@@ -158,6 +162,10 @@ function createScrapers(
   if (config.agent.sources.includes('node')) {
     scrapers.push({ scraper: new NodeScraper(config.node.procRoot, log), intervalMs: config.node.interval });
   }
+  // The agent's own metrics are node-level data: read on the node source's interval.
+  if (config.agent.sources.includes('self')) {
+    scrapers.push({ scraper: new SelfScraper(registry), intervalMs: config.node.interval });
+  }
   return scrapers;
 }
 
@@ -166,8 +174,17 @@ function endpointsOf(ports: ContainerPorts | null) {
   return ports === null ? undefined : () => ports.endpoints();
 }
 
+export interface RunAgentOptions {
+  /** The sink to write to instead of agent.sink's (`corral start`'s in-process log). */
+  sink?: (registry: Registry, log: RateLimitedLog) => DatapointSink;
+}
+
 /** Starts the agent's sources, transforms and sinks as configured. */
-export async function runAgent(config: CorralConfig, logger: Logger): Promise<RunningAgent> {
+export async function runAgent(
+  config: CorralConfig,
+  logger: Logger,
+  options: RunAgentOptions = {},
+): Promise<RunningAgent> {
   // Read before anything starts: a bad token file stops the agent before it binds a port.
   const httpToken =
     config.agent.http === null
@@ -176,19 +193,23 @@ export async function runAgent(config: CorralConfig, logger: Logger): Promise<Ru
   const registry = new Registry();
   // One rate limiter for the whole agent: a flood of one reason is summarized once.
   const log = new RateLimitedLog(logger);
-  const sink = await createSink(config, registry, logger, log);
+  const sink = options.sink?.(registry, log) ?? (await createSink(config, registry, logger, log));
   // Sinks buffer or spool what they cannot deliver; a write that still fails is logged, not fatal.
   const deliver = (write: void | Promise<void>) =>
     Promise.resolve(write).catch((error: unknown) =>
       log.error('sink_write_failed', { err: error }, 'sink write failed'),
     );
   let metadata: RunningMetadata | undefined;
+  // The latest interval of each source, for the node metrics API (agent/sinks/latest/).
+  const latest = new LatestStore({ directory: () => metadata?.registry, appTtlMs: config.statsd.idleTtl });
   const emit = (batch: Datapoint[]) => {
     if (batch.length === 0) return;
     if (metadata !== undefined) attachDimensions(batch, metadata.registry);
     deliver(sink.write(batch));
   };
-  const scrapers = createScrapers(config, log, (change) => metadata?.containersChanged(change.added));
+  const scrapers = createScrapers(config, registry, log, (change) =>
+    metadata?.containersChanged(change.added),
+  );
   const cgroup = scrapers.map((s) => s.scraper).find((s) => s instanceof CgroupScraper);
   metadata = await startMetadata(config, {
     logger,
@@ -199,11 +220,11 @@ export async function runAgent(config: CorralConfig, logger: Logger): Promise<Ru
     onMetadata: (updates) => deliver(sink.writeMetadata?.(updates)),
   });
   const statsd = config.agent.sources.includes('statsd')
-    ? await startStatsd(config, registry, emit, logger, log, metadata)
+    ? await startStatsd(config, registry, latest.tee('statsd', emit), logger, log, metadata)
     : null;
   const scrapes = scrapers.map(({ scraper, intervalMs }) => {
     logger.info({ source: scraper.name, intervalMs }, 'scraping');
-    return { scraper, loop: startScrapeLoop(intervalMs, scraper, emit, log) };
+    return { scraper, loop: startScrapeLoop(intervalMs, scraper, latest.tee(scraper.name, emit), log) };
   });
   registerScrapeMetrics(registry, scrapes);
   const http =
@@ -215,6 +236,8 @@ export async function runAgent(config: CorralConfig, logger: Logger): Promise<Ru
           registry,
           logger,
           statsdEndpoints: endpointsOf(statsd?.ports ?? null),
+          latest,
+          notReady: sinkNotReady(sink, config.kafka),
         });
   if (http !== null) logger.info({ address: http.server.address() }, 'agent HTTP API listening');
   const running = metadata;

@@ -16,12 +16,15 @@ import { InsertIntents } from './pipeline/intents.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { RecentBatches } from './pipeline/recent-batches.js';
 import { PipelineStats } from './pipeline/stats.js';
+import { openReadOnlyQuery, type QueryResult, type ReadOnlyQuery } from './query/read-only-query.js';
 import { RowsBuilder } from './sinks/clickhouse/rows.js';
 import { KafkaSource } from './sources/kafka/consumer.js';
 import { DeadLetters, KafkaDeadLetterProducer } from './sources/kafka/dead-letter.js';
 import { MessageDecoder } from './sources/kafka/decode.js';
 import { collectorTopics } from './sources/kafka/topics.js';
-import { openStorage } from './storage/create-storage.js';
+import { startCollectorSelfMetrics } from './sources/self/self-metrics.js';
+import type { CollectorTransport, ConsumerSource } from './sources/source.js';
+import { type CollectorSettings, openStorage } from './storage/create-storage.js';
 import type { Storage } from './storage/storage.js';
 import { loadContainerMetadata, reloadContainerMetadata } from './transforms/enrich/container-metadata.js';
 import { MetadataEnricher } from './transforms/enrich/metadata-enricher.js';
@@ -42,6 +45,8 @@ export interface RunCollectorOptions {
   onFatal?: (error: Error) => void;
   /** Wraps the storage (tests inject failures). */
   wrapStorage?: (storage: Storage) => Storage;
+  /** Read from this instead of Kafka (`corral start`'s in-process log). */
+  transport?: CollectorTransport;
 }
 
 /** Storage readiness: a ping that takes longer than this counts as down. */
@@ -80,7 +85,7 @@ export async function runCollector(
 
     const client = kafkaClientSettings(k, `corral-collector-${hostname()}`);
     const deadLetters = new DeadLetters(
-      new KafkaDeadLetterProducer(client, compressionType(k.compression)),
+      options.transport?.deadLetters ?? new KafkaDeadLetterProducer(client, compressionType(k.compression)),
       topics.deadLetter,
       log,
     );
@@ -92,6 +97,9 @@ export async function runCollector(
       deadLetters: deadLetters.counts,
       enricher,
     });
+    // The collector's own metrics, inserted straight into datapoints (component=collector).
+    const selfMetrics = startCollectorSelfMetrics({ registry, storage, log });
+    opens.push(() => selfMetrics.stop());
     const intents = new InsertIntents(storage);
     const pipeline = new Pipeline({
       topics,
@@ -124,18 +132,20 @@ export async function runCollector(
       batchIntervalMs: c.batchInterval,
       maxBufferedRows: c.maxBufferedRows,
     });
-    const source = new KafkaSource({
-      client,
-      groupId: c.groupId,
-      sessionTimeoutMs: c.sessionTimeout,
-      topics: [topics.metrics, topics.events, topics.metadata],
-      handler: pipeline,
-      logger,
-      onFatal: options.onFatal,
-    });
+    const source: ConsumerSource =
+      options.transport?.source(pipeline, logger) ??
+      new KafkaSource({
+        client,
+        groupId: c.groupId,
+        sessionTimeoutMs: c.sessionTimeout,
+        topics: [topics.metrics, topics.events, topics.metadata],
+        handler: pipeline,
+        logger,
+        onFatal: options.onFatal,
+      });
 
     const notReady = async (): Promise<string | undefined> => {
-      if (!source.connected) return 'not in the Kafka consumer group';
+      if (!source.connected) return source.notConnectedReason;
       try {
         await Promise.race([
           storage.ping(),
@@ -148,6 +158,9 @@ export async function runCollector(
       }
       return undefined;
     };
+    // Embedded only: a server is queried directly, under its own access control.
+    const queries = lazyReadOnlyQuery(c);
+    opens.push(() => queries.close());
     const http =
       c.http === null
         ? null
@@ -157,6 +170,7 @@ export async function runCollector(
             logger,
             notReady,
             token: httpToken,
+            query: storage.kind === 'embedded' ? queries.run : undefined,
           });
     if (http !== null) {
       opens.push(() => http.close());
@@ -165,14 +179,12 @@ export async function runCollector(
     // Stopping the consumer first lets the chunk being written finish (insert and commit).
     opens.push(() => source.stop());
     await source.start();
+    const from =
+      options.transport === undefined
+        ? { brokers: k.brokers, groupId: c.groupId, deadLetterTopic: topics.deadLetter }
+        : { from: 'in-process log', deadLetters: options.transport.deadLetterDestination };
     logger.info(
-      {
-        brokers: k.brokers,
-        groupId: c.groupId,
-        topics: [topics.metrics, topics.events, topics.metadata],
-        deadLetterTopic: topics.deadLetter,
-        knownContainers: containers,
-      },
+      { ...from, topics: [topics.metrics, topics.events, topics.metadata], knownContainers: containers },
       'collector consuming',
     );
     return {
@@ -187,4 +199,25 @@ export async function runCollector(
     );
     throw error;
   }
+}
+
+/** The read-only query session, opened at the first query (most collectors never get one). */
+function lazyReadOnlyQuery(settings: CollectorSettings): {
+  run: (sql: string) => Promise<QueryResult>;
+  close: () => Promise<void>;
+} {
+  let opened: Promise<ReadOnlyQuery> | undefined;
+  return {
+    run: async (sql) => {
+      opened ??= openReadOnlyQuery(settings);
+      opened.catch(() => {
+        opened = undefined;
+      });
+      return (await opened).run(sql);
+    },
+    close: async () => {
+      const session = await opened?.catch(() => undefined);
+      await session?.close();
+    },
+  };
 }

@@ -11,6 +11,8 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import type { CorralConfig } from '../config/schema.js';
 import { createLogger } from '../log/logger.js';
 import { buildProgram, type Invocation } from './program.js';
+import type { RunningStart } from './start.js';
+import { startBanner } from './start-banner.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -32,6 +34,8 @@ export interface MainIO {
     logger: Logger,
     onFatal: (error: Error) => void,
   ): Promise<RunningCollector>;
+  /** `corral start`: both in one process over the in-process log. */
+  runStart(config: CorralConfig, logger: Logger, onFatal: (error: Error) => void): Promise<RunningStart>;
   createLogger: typeof createLogger;
 }
 
@@ -46,6 +50,7 @@ const processIO: MainIO = {
   runAgent: async (config, logger) => (await import('../../agent/run.js')).runAgent(config, logger),
   runCollector: async (config, logger, onFatal) =>
     (await import('../../collector/run.js')).runCollector(config, logger, { env: process.env, onFatal }),
+  runStart: async (config, logger, onFatal) => (await import('./start.js')).runStart(config, logger, onFatal),
   createLogger,
 };
 
@@ -63,18 +68,26 @@ export async function main(args: readonly string[], overrides: Partial<MainIO> =
     io.stderr(`corral: config error: ${err.message}\n`);
     return io.exit(EXIT_USAGE);
   }
+  if (invocation.query !== undefined) return io.exit(await query(config, invocation.query, io));
   const logger = io.createLogger(config.log);
 
-  const what = invocation.command === 'collector' ? 'collector' : 'agent';
+  const what = invocation.command;
+  const onFatal = (err: Error) => {
+    logger.fatal({ err }, 'collector cannot go on');
+    io.exit(EXIT_FAILURE);
+  };
   let running: Stoppable;
   try {
-    running =
-      what === 'collector'
-        ? await io.runCollector(config, logger, (err) => {
-            logger.fatal({ err }, 'collector cannot go on');
-            io.exit(EXIT_FAILURE);
-          })
-        : await io.runAgent(config, logger);
+    if (what === 'start') {
+      const started = await io.runStart(config, logger, onFatal);
+      io.stdout(startBanner(started, config));
+      running = started;
+    } else {
+      running =
+        what === 'collector'
+          ? await io.runCollector(config, logger, onFatal)
+          : await io.runAgent(config, logger);
+    }
   } catch (err) {
     // A setting that names a file it cannot read is found only now; still a config error.
     if (err instanceof ConfigError) {
@@ -142,4 +155,25 @@ function stopOnSignals(running: Stoppable, logger: Logger, io: MainIO): void {
   };
   io.onSignal('SIGINT', () => onSignal('SIGINT'));
   io.onSignal('SIGTERM', () => onSignal('SIGTERM'));
+}
+
+/** corral query: prints the result; a failed query is one line on stderr and exit 1. */
+async function query(
+  config: CorralConfig,
+  request: NonNullable<Invocation['query']>,
+  io: MainIO,
+): Promise<number> {
+  try {
+    const { runQuery } = await import('./query.js');
+    const { formatResult } = await import('./query-output.js');
+    io.stdout(formatResult(await runQuery(config, request.sql), request.format));
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr(`corral: config error: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    io.stderr(`corral: query failed: ${(err as Error).message.split('\n')[0]}\n`);
+    return EXIT_FAILURE;
+  }
 }

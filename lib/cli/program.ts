@@ -13,7 +13,12 @@ import { packageVersion } from './version.js';
 export interface Invocation {
   command: CommandName;
   flags: ConfigFlags;
+  /** corral query's statement and output format. */
+  query?: { sql: string; format: QueryFormat };
 }
+
+export const QUERY_FORMATS = ['table', 'json'] as const;
+export type QueryFormat = (typeof QUERY_FORMATS)[number];
 
 export interface ProgramOutput {
   stdout(text: string): void;
@@ -35,7 +40,9 @@ const COMMANDS: Record<CommandName, string> = {
   agent: 'Run the node agent: receive StatsD metrics and write datapoints to the sink.',
   collector:
     'Run the collector: consume what agents send to Kafka and store it in ClickHouse (embedded or a server).',
-  start: 'Run the agent and the collector in one process.',
+  start:
+    'Run the agent and the collector in one process, joined by an in-process log, storing into embedded ClickHouse.',
+  query: 'Run a read-only SQL query against the configured storage and print a table or JSON lines.',
 };
 
 /**
@@ -63,11 +70,32 @@ export function buildProgram(output: ProgramOutput, onInvoke: (invocation: Invoc
       command.addOption(option);
       keyOf.set(option.attributeName(), setting.key);
     }
-    command.action((options: Record<string, string | undefined>) => {
+    const flagsOf = (options: Record<string, string | undefined>) => {
       const flags: Record<string, string | undefined> = { config: options.config };
       for (const [attribute, key] of keyOf) flags[key] = options[attribute];
-      onInvoke({ command: name, flags });
-    });
+      return flags;
+    };
+    if (name === 'query') {
+      command
+        .argument(
+          '<sql>',
+          'the SQL statement (SELECT, SHOW, DESCRIBE, EXPLAIN); tables are in collector.database',
+        )
+        .addOption(
+          new Option('-f, --format <format>', 'output format').choices(QUERY_FORMATS).default('table'),
+        );
+      command.action((sql: string, options: Record<string, string | undefined>) => {
+        onInvoke({
+          command: name,
+          flags: flagsOf(options),
+          query: { sql, format: options.format as QueryFormat },
+        });
+      });
+    } else {
+      command.action((options: Record<string, string | undefined>) =>
+        onInvoke({ command: name, flags: flagsOf(options) }),
+      );
+    }
   }
   return program;
 }

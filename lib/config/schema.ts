@@ -62,10 +62,11 @@ const optionalFile = (description: string) =>
   setting(path({ allowEmpty: true }), { default: '', description });
 
 const agent = {
-  sources: setting(listOf(['statsd', 'cgroup', 'node']), {
-    default: ['statsd', 'cgroup', 'node'],
+  sources: setting(listOf(['statsd', 'cgroup', 'node', 'self']), {
+    default: ['statsd', 'cgroup', 'node', 'self'],
     flag: 'sources',
-    description: 'Metric sources the agent runs.',
+    description:
+      "Metric sources the agent runs; self is the agent's own Prometheus metrics as datapoints (component=agent), read every node.interval.",
   }),
   sink: setting(oneOf(['stdout', 'kafka', 'null']), {
     default: 'stdout',
@@ -267,7 +268,7 @@ const kafka = {
   spoolDir: setting(path({ allowEmpty: false }), {
     default: 'data/agent/spool',
     description:
-      'Where batches wait while Kafka is unreachable or slow; replayed in order, also after a restart.',
+      'Where batches wait while Kafka is unreachable or slow; replayed in order, also after a restart. Under corral start, <spoolDir>/local holds the in-process log (one spool per topic, each of spoolMaxBytes).',
   }),
   spoolMaxBytes: setting(size({ min: 1024 * 1024, max: '1TiB' }), {
     default: '1GiB',
@@ -486,13 +487,15 @@ export const configSchema = z.strictObject({
 /** The parsed configuration: durations in ms, sizes in bytes, addresses as { host, port } or null. */
 export type CorralConfig = z.output<typeof configSchema>;
 
-export type Command = 'agent' | 'collector' | 'start';
+export type Command = 'agent' | 'collector' | 'start' | 'query';
 
 /** Sections each subcommand takes flags for; a config file may still hold (validated) others. */
 export const commandSections: Readonly<Record<Command, readonly SectionName[]>> = {
   agent: ['log', 'agent', 'metadata', 'kafka', 'statsd', 'cgroup', 'node'],
   collector: ['log', 'kafka', 'collector'],
   start: ['log', 'agent', 'metadata', 'kafka', 'statsd', 'cgroup', 'node', 'collector'],
+  // Where the data is: the storage settings (and the collector HTTP API of a running corral).
+  query: ['log', 'collector'],
 };
 
 /** The configuration with every default, for tests and tools. */

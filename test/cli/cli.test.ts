@@ -104,11 +104,11 @@ describe('corral help: exit 0, on stdout', () => {
     expect(run.status).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(/^Usage: corral /);
-    for (const command of ['agent', 'collector', 'start'])
+    for (const command of ['agent', 'collector', 'start', 'query'])
       expect(run.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   });
 
-  it.each(['agent', 'collector', 'start'] as const)(
+  it.each(['agent', 'collector', 'start', 'query'] as const)(
     'corral %s --help lists its generated options',
     (command) => {
       const run = corral([command, '--help']);

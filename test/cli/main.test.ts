@@ -59,7 +59,7 @@ describe('main', () => {
   it('stops once on the first signal and exits 0 when stopped', async () => {
     const control = controllableStop();
     const { io, signals, exits, logs } = fakeIO(async () => control.agent);
-    await main(['start'], io);
+    await main(['agent'], io);
     signals.emit('SIGTERM');
     expect(control.stop).toHaveBeenCalledTimes(1);
     expect(exits).toEqual([]);

@@ -63,7 +63,7 @@ describe('configuration schema', () => {
       },
     });
     expect(config.agent).toEqual({
-      sources: ['statsd', 'cgroup', 'node'],
+      sources: ['statsd', 'cgroup', 'node', 'self'],
       sink: 'stdout',
       stateDir: 'data/agent',
       http: { host: '127.0.0.1', port: 61001 },
@@ -166,11 +166,12 @@ describe('configuration schema', () => {
   });
 
   it('gives each subcommand the settings of its sections', () => {
-    const sectionsOf = (command: 'agent' | 'collector' | 'start') => [
+    const sectionsOf = (command: 'agent' | 'collector' | 'start' | 'query') => [
       ...new Set(settingsFor(command).map((s) => s.section)),
     ];
     expect(sectionsOf('agent')).toEqual(['log', 'agent', 'metadata', 'kafka', 'statsd', 'cgroup', 'node']);
     expect(sectionsOf('collector')).toEqual(['log', 'kafka', 'collector']);
     expect(settingsFor('start')).toEqual(settings);
+    expect(sectionsOf('query')).toEqual(['log', 'collector']);
   });
 });

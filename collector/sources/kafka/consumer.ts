@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { type KafkaClientSettings, kafkaConfig } from '../../../lib/kafka/client-config.js';
 import { registerKafkaCodecs } from '../../../lib/kafka/compression.js';
 import type { BatchControl, ConsumedBatch } from '../../pipeline/pipeline.js';
+import type { ConsumerSource } from '../source.js';
 
 /** What consumed batches go to. */
 export interface BatchHandler {
@@ -42,7 +43,8 @@ const MAX_FETCH_WAIT_MS = 500;
  */
 const PARTITIONS_AT_ONCE = 32;
 
-export class KafkaSource {
+export class KafkaSource implements ConsumerSource {
+  readonly notConnectedReason = 'not in the Kafka consumer group';
   private readonly consumer: Consumer;
   private joined = false;
 
