@@ -246,8 +246,6 @@ function result(dashboard: string, scenario: string, panel: string, refId = 'A')
 }
 const rows = (dashboard: string, scenario: string, panel: string, refId = 'A') =>
   numericRows(result(dashboard, scenario, panel, refId));
-const columns = (dashboard: string, scenario: string, panel: string, refId = 'A') =>
-  result(dashboard, scenario, panel, refId).columns.map((c) => c.name);
 
 /** [label, value] of a time series result (the columns after the time). */
 function valuesByLabel(r: QueryResult): Map<string, number[]> {
@@ -336,15 +334,6 @@ describe('dashboards on the engine', () => {
     expect(rows(d, 'all', 'Live containers')).toEqual([[4]]);
     expect(rows(d, 'all', 'Live tasks')).toEqual([[4]]);
     expect(rows(d, 'node-2', 'Containers reporting')).toEqual([[2]]);
-    expect(columns(d, 'all', 'Nodes')).toEqual([
-      'host',
-      'cluster',
-      'cpu_busy_pct',
-      'memory_used_pct',
-      'load1',
-      'uptime_seconds',
-      'last_seen_seconds_ago',
-    ]);
     const uptime = UPTIME_START + 359 * 10;
     expect(rows(d, 'all', 'Nodes')).toEqual([
       ['node-1', 'prod', 30, 50, 1.5, uptime, 10],
@@ -378,18 +367,8 @@ describe('dashboards on the engine', () => {
     const d = 'corral-framework';
     expect(rows(d, 'all', 'Terminations')).toEqual([[18]]);
     expect(rows(d, 'all', 'Failure rate')[0]![0]).toBeCloseTo(7 / 18, 12);
-    expect(columns(d, 'all', 'OOM kills')).toEqual(['tasks_oom_killed', 'processes_oom_killed']);
     expect(rows(d, 'all', 'OOM kills')).toEqual([[2, 1]]);
     expect(rows(d, 'all', 'Live tasks')).toEqual([[4]]);
-    expect(columns(d, 'all', 'Failure rate by task')).toEqual([
-      'framework',
-      'task',
-      'terminations',
-      'failures',
-      'kills',
-      'oom_kills',
-      'failure_rate',
-    ]);
     expect(rows(d, 'all', 'Failure rate by task')).toEqual([
       ['marathon', 'checkout', 10, 6, 1, 1, 0.6],
       ['spark', 'etl', 6, 1, 0, 1, 0.167],
@@ -470,17 +449,6 @@ describe('dashboards on the engine', () => {
 
   it('StatsD explorer: timer percentiles from merged sketches, counters, gauges, sets', () => {
     const d = 'corral-statsd';
-    expect(columns(d, 'latency', 'Timer summary over the time range: $metric')).toEqual([
-      'framework',
-      'task',
-      'samples',
-      'mean',
-      'minimum',
-      'p50',
-      'p90',
-      'p99',
-      'maximum',
-    ]);
     const [summary, ...others] = rows(d, 'latency', 'Timer summary over the time range: $metric');
     expect(others).toEqual([]);
     expect(summary!.slice(0, 5)).toEqual(['marathon', 'checkout', 2 * 360 * 100, 25, 2]);

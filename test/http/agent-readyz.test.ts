@@ -78,23 +78,29 @@ describe('agent /readyz (real agent, Kafka sink, librdkafka mock broker)', () =>
     await new Promise<void>((resolve) => statsd.close(() => resolve()));
   }
 
+  /** A broker with the agent's topics, and an agent sending to it (its base URL). */
+  async function startWithBroker(): Promise<{ base: string; kafka: KafkaBroker }> {
+    const kafka = await startKafkaBroker();
+    broker = kafka;
+    for (const topic of ['metrics', 'events', 'metadata']) await kafka.createTopic(`${prefix}${topic}`, 1, 1);
+    const base = await start({
+      CORRAL_AGENT_SINK: 'kafka',
+      CORRAL_KAFKA_BROKERS: kafka.bootstrap.join(','),
+    });
+    return { base, kafka };
+  }
+
   const sent = async (base: string) => (await selfMetrics(base)).get('corral_kafka_records_sent_total') ?? 0;
 
   it('ready while the broker takes the sends; 503 with the reason while it is down; ready again once up', async () => {
-    broker = await startKafkaBroker();
-    for (const topic of ['metrics', 'events', 'metadata'])
-      await broker.createTopic(`${prefix}${topic}`, 1, 1);
-    const base = await start({
-      CORRAL_AGENT_SINK: 'kafka',
-      CORRAL_KAFKA_BROKERS: broker.bootstrap.join(','),
-    });
+    const { base, kafka } = await startWithBroker();
     // Before any send: the probe finds the broker.
     expect(await readiness(base)).toEqual({ status: 200, body: { status: 'ready' } });
     await sendCounter();
     await expect.poll(() => sent(base), POLL).toBeGreaterThan(0);
     expect(await readiness(base)).toEqual({ status: 200, body: { status: 'ready' } });
 
-    await broker.down(1);
+    await kafka.down(1);
     await sendCounter();
     await expect.poll(async () => (await readiness(base)).status, POLL).toBe(503);
     const down = await readiness(base);
@@ -102,24 +108,18 @@ describe('agent /readyz (real agent, Kafka sink, librdkafka mock broker)', () =>
     expect(down.body.reasons).toHaveLength(1);
     expect(down.body.reasons![0]).toMatch(/^sink: the last Kafka send failed: \S/);
 
-    await broker.up(1);
+    await kafka.up(1);
     const before = await sent(base);
     await expect.poll(() => sent(base), POLL).toBeGreaterThan(before);
     await expect.poll(() => readiness(base), POLL).toEqual({ status: 200, body: { status: 'ready' } });
   });
 
   it('503 once the broker is stopped', async () => {
-    broker = await startKafkaBroker();
-    for (const topic of ['metrics', 'events', 'metadata'])
-      await broker.createTopic(`${prefix}${topic}`, 1, 1);
-    const base = await start({
-      CORRAL_AGENT_SINK: 'kafka',
-      CORRAL_KAFKA_BROKERS: broker.bootstrap.join(','),
-    });
+    const { base, kafka } = await startWithBroker();
     await sendCounter();
     await expect.poll(() => sent(base), POLL).toBeGreaterThan(0);
     expect((await readiness(base)).status).toBe(200);
-    await broker.stop();
+    await kafka.stop();
     await sendCounter();
     await expect.poll(async () => (await readiness(base)).status, POLL).toBe(503);
     const stopped = await readiness(base);
