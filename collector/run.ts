@@ -144,19 +144,23 @@ export async function runCollector(
         onFatal: options.onFatal,
       });
 
-    const notReady = async (): Promise<string | undefined> => {
-      if (!source.connected) return source.notConnectedReason;
+    // Every reason at once: an operator sees both a lost group and a storage outage.
+    const notReady = async (): Promise<string[]> => {
+      const reasons = source.connected ? [] : [source.notConnectedReason];
+      let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
           storage.ping(),
-          new Promise((_, reject) =>
-            setTimeout(() => reject(new Error('ping timed out')), PING_TIMEOUT_MS).unref(),
-          ),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('ping timed out')), PING_TIMEOUT_MS);
+          }),
         ]);
       } catch (error) {
-        return `storage: ${(error as Error).message}`;
+        reasons.push(`storage: ${(error as Error).message}`);
+      } finally {
+        clearTimeout(timer);
       }
-      return undefined;
+      return reasons;
     };
     // Embedded only: a server is queried directly, under its own access control.
     const queries = lazyReadOnlyQuery(c);

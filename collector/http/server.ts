@@ -11,8 +11,8 @@ export interface CollectorHttpOptions {
   address: NonNullable<HostPort>;
   registry: Registry;
   logger: Logger;
-  /** Why the collector is not ready (Kafka group not joined, storage not answering), or undefined. */
-  notReady(): Promise<string | undefined>;
+  /** Why the collector is not ready (Kafka group not joined, storage not answering); none when it is. */
+  notReady(): Promise<string[]>;
   /**
    * Read-only SQL against the storage (POST /v0/query), for `corral query` while this process
    * holds the embedded data directory; undefined: the route is absent.
@@ -29,10 +29,10 @@ export async function startCollectorHttp(options: CollectorHttpOptions): Promise
   if (options.token !== undefined) requireBearerToken(app, options.token, options.registry);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const reason = await options.notReady();
-    if (reason === undefined) return { status: 'ready' };
+    const reasons = await options.notReady();
+    if (reasons.length === 0) return { status: 'ready' };
     reply.code(503);
-    return { status: 'not ready', reason };
+    return { status: 'not ready', reasons };
   });
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', options.registry.contentType);
