@@ -33,6 +33,12 @@ const KAFKA_SINK_METRICS = [
     help: 'Records Kafka acknowledged.',
   },
   {
+    name: 'corral_kafka_bytes_sent_total',
+    type: 'counter',
+    labels: [],
+    help: "Bytes of the records Kafka acknowledged: keys and values, before the producer's compression.",
+  },
+  {
     name: 'corral_kafka_send_failures_total',
     type: 'counter',
     labels: [],

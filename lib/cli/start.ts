@@ -18,6 +18,7 @@ import { LocalLogSource } from '../../collector/sources/local-log/local-log-sour
 import type { CorralConfig } from '../config/schema.js';
 import { LocalLog } from '../local-log/local-log.js';
 import { RateLimitedLog } from '../log/rate-limited.js';
+import { collectedCounter } from '../metrics/collected.js';
 import { registerSpoolMetrics } from '../spool/metrics.js';
 
 export interface RunningStart {
@@ -71,7 +72,14 @@ export async function runStart(
           { topicPrefix: k.topicPrefix, agentId: host, hostname: host },
           singleObjectWriters(),
         );
-        return new LocalLogSink(log, encoder, rateLimited);
+        const sink = new LocalLogSink(log, encoder, rateLimited);
+        collectedCounter(
+          registry,
+          'corral_local_log_encode_errors_total',
+          'Batches that could not be encoded for the in-process log (dropped).',
+          () => sink.encodeErrors,
+        );
+        return sink;
       },
     });
     const running = collector;

@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
-import { KafkaSink, type RecordEncoder, type RecordTransport } from '../../agent/sinks/kafka/kafka-sink.js';
+import { KafkaSink, type RecordTransport } from '../../agent/sinks/kafka/kafka-sink.js';
 import type { OutgoingRecord } from '../../agent/sinks/kafka/producer.js';
+import type { RecordEncoder } from '../../agent/sinks/shared/encoding-sink.js';
 import { RateLimitedLog } from '../../lib/log/rate-limited.js';
 import type { Datapoint } from '../../lib/model/datapoint.js';
 import { ids, makeRecord, range, useSpoolDir } from '../spool/helpers.js';

@@ -8,7 +8,7 @@ import {
 } from '../../../lib/wire/datapoint-codec.js';
 import type { MetricBatchWriter } from '../../../lib/wire/metric-batch-writer.js';
 import type { MetadataUpdateRecord, TaskEventRecord } from '../../../lib/wire/records.js';
-import type { RecordEncoder } from './kafka-sink.js';
+import type { RecordEncoder } from '../shared/encoding-sink.js';
 import type { OutgoingRecord } from './producer.js';
 import type { WireWriters } from './wire-writers.js';
 

@@ -1,16 +1,8 @@
 import { connect } from 'node:net';
 import type { RateLimitedLog } from '../../../lib/log/rate-limited.js';
-import type { Datapoint, DatapointSink } from '../../../lib/model/datapoint.js';
-import type { MetadataUpdate, TaskEvent } from '../../../lib/model/dimensions.js';
 import type { Spool, SpoolEntry } from '../../../lib/spool/spool.js';
+import { EncodingSink, type RecordEncoder } from '../shared/encoding-sink.js';
 import type { OutgoingRecord } from './producer.js';
-
-/** Turns what the agent emits into Kafka records (Avro values, partition keys, topics). */
-export interface RecordEncoder {
-  metrics(batch: readonly Datapoint[]): OutgoingRecord[];
-  events(events: readonly TaskEvent[]): OutgoingRecord[];
-  metadata(updates: readonly MetadataUpdate[]): OutgoingRecord[];
-}
 
 /** Sends records to Kafka as one unit; throws when Kafka did not take them all. */
 export interface RecordTransport {
@@ -32,12 +24,12 @@ export interface KafkaSinkOptions {
 export interface KafkaSinkStats {
   /** Records Kafka acknowledged. */
   sent: number;
+  /** Bytes of those records' keys and values, before compression. */
+  bytesSent: number;
   /** Produce requests that failed (the records stay spooled and are sent again). */
   sendFailures: number;
   /** Produce latency of the last successful request, ms. */
   lastSendMs: number;
-  /** Batches that could not be encoded (a bug, counted and logged; the rest goes on). */
-  encodeErrors: number;
 }
 
 /**
@@ -48,9 +40,13 @@ export interface KafkaSinkStats {
  * sent again: at least once, the collector deduplicates), and a slow Kafka never holds up
  * the sources: they only ever wait for a local append.
  */
-export class KafkaSink implements DatapointSink {
-  readonly stats: KafkaSinkStats = { sent: 0, sendFailures: 0, lastSendMs: 0, encodeErrors: 0 };
-  private appending: Promise<void> = Promise.resolve();
+export class KafkaSink extends EncodingSink {
+  readonly stats: KafkaSinkStats = {
+    sent: 0,
+    bytesSent: 0,
+    sendFailures: 0,
+    lastSendMs: 0,
+  };
   private draining: Promise<void> | undefined;
   private drainAgain = false;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -63,27 +59,16 @@ export class KafkaSink implements DatapointSink {
 
   constructor(
     private readonly spool: Spool,
-    private readonly encoder: RecordEncoder,
+    encoder: RecordEncoder,
     private readonly transport: RecordTransport,
-    private readonly log: RateLimitedLog,
+    log: RateLimitedLog,
     private readonly options: KafkaSinkOptions = {},
   ) {
+    super(encoder, log, 'kafka');
     this.batchRecords = options.batchRecords ?? 500;
     this.batchBytes = options.batchBytes ?? 8 * 1024 * 1024;
     // What a previous run left in the spool goes first.
     if (spool.stats.records > 0) this.drain();
-  }
-
-  write(batch: readonly Datapoint[]): Promise<void> {
-    return this.append(() => this.encoder.metrics(batch));
-  }
-
-  writeEvents(events: readonly TaskEvent[]): Promise<void> {
-    return this.append(() => this.encoder.events(events));
-  }
-
-  writeMetadata(updates: readonly MetadataUpdate[]): Promise<void> {
-    return this.append(() => this.encoder.metadata(updates));
   }
 
   /**
@@ -109,32 +94,19 @@ export class KafkaSink implements DatapointSink {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
-    await this.appending;
+    await this.stored();
     await this.draining;
     await this.spool.close();
     await this.transport.disconnect();
   }
 
-  private append(encode: () => OutgoingRecord[]): Promise<void> {
-    // After the previous write, whether or not it failed: one failed append must not fail all later ones.
-    const previous = this.appending.catch(() => {});
-    this.appending = previous.then(async () => {
-      let records: OutgoingRecord[];
-      try {
-        records = encode();
-      } catch (error) {
-        this.stats.encodeErrors++;
-        this.log.error('kafka_encode_failed', { err: error }, 'batch could not be encoded; dropped');
-        return;
-      }
-      try {
-        // Queued together, so that the spool writes them in one go (in this order).
-        await Promise.all(records.map((record) => this.spool.append(record)));
-      } finally {
-        this.drain();
-      }
-    });
-    return this.appending;
+  /** Spools the records (queued together, so the spool writes them in one go, in this order), then drains. */
+  protected async store(records: OutgoingRecord[]): Promise<void> {
+    try {
+      await Promise.all(records.map((record) => this.spool.append(record)));
+    } finally {
+      this.drain();
+    }
   }
 
   /** Starts the drain loop unless it runs; a running one is told to look again. */
@@ -171,9 +143,7 @@ export class KafkaSink implements DatapointSink {
         // Appends the read-ahead misses start the loop again once it ends.
         this.drainAgain = false;
         // After the flush being spooled at this moment, if any, so that sends are not a few records each.
-        next = this.appending
-          .catch(() => {})
-          .then(() => this.spool.peek(this.batchRecords, this.batchBytes, last));
+        next = this.stored().then(() => this.spool.peek(this.batchRecords, this.batchBytes, last));
         try {
           await sent;
         } catch (error) {
@@ -201,6 +171,7 @@ export class KafkaSink implements DatapointSink {
         this.lastSend = null;
         this.stats.lastSendMs = performance.now() - started;
         this.stats.sent += entries.length;
+        for (const entry of entries) this.stats.bytesSent += entry.value.length + (entry.key?.length ?? 0);
         await acked;
         acked = this.spool.ack(last);
         entries = await next;

@@ -87,6 +87,11 @@ function registerKafkaSinkMetrics(registry: Registry, sink: KafkaSink, spool: Sp
     collectedGauge(registry, name, help, value);
   counter('corral_kafka_records_sent_total', 'Records Kafka acknowledged.', () => sink.stats.sent);
   counter(
+    'corral_kafka_bytes_sent_total',
+    "Bytes of the records Kafka acknowledged: keys and values, before the producer's compression.",
+    () => sink.stats.bytesSent,
+  );
+  counter(
     'corral_kafka_send_failures_total',
     'Produce requests that failed (their records stay spooled).',
     () => sink.stats.sendFailures,
@@ -96,10 +101,6 @@ function registerKafkaSinkMetrics(registry: Registry, sink: KafkaSink, spool: Sp
     'Latency of the last successful produce request.',
     () => sink.stats.lastSendMs / 1000,
   );
-  counter(
-    'corral_kafka_encode_errors_total',
-    'Batches that could not be encoded.',
-    () => sink.stats.encodeErrors,
-  );
+  counter('corral_kafka_encode_errors_total', 'Batches that could not be encoded.', () => sink.encodeErrors);
   registerSpoolMetrics(registry, () => [spool.stats]);
 }
