@@ -24,7 +24,7 @@ import { StatsdStats } from '../sources/statsd/stats.js';
 /** A stand-in never read (collect() does not run when only the metric list is asked for). */
 const inert = <T>(fields: object = {}) => fields as T;
 
-/** The Kafka sink's metrics, registered inside start-kafka-sink.ts (not callable without a broker). */
+/** The Kafka sink's metrics, registered inside start-kafka-sink.ts (not callable without a broker), and corral start's. */
 const KAFKA_SINK_METRICS = [
   {
     name: 'corral_kafka_records_sent_total',
@@ -55,6 +55,13 @@ const KAFKA_SINK_METRICS = [
     type: 'counter',
     labels: [],
     help: 'Batches that could not be encoded.',
+  },
+  // Registered by corral start (lib/cli/start.ts) in place of the Kafka sink's.
+  {
+    name: 'corral_local_log_encode_errors_total',
+    type: 'counter',
+    labels: [],
+    help: 'Batches that could not be encoded for the in-process log (dropped).',
   },
 ] as const;
 
