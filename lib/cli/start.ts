@@ -59,7 +59,8 @@ export async function runStart(
     collector = await runCollector(config, logger, {
       onFatal,
       transport: {
-        source: (handler, sourceLogger) => new LocalLogSource({ log, handler, logger: sourceLogger }),
+        source: (handler, sourceLogger) =>
+          new LocalLogSource({ log, handler, logger: sourceLogger, onFatal }),
         deadLetters,
         deadLetterDestination: deadLetters.path,
       },

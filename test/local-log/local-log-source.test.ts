@@ -87,6 +87,37 @@ describe('LocalLogSource', () => {
     expect(BigInt(second.seen[2]!.offset)).toBeGreaterThan(BigInt(first.seen[4]!.offset));
   });
 
+  it('stops reading every topic when the pipeline throws, and keeps the records for the next start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'corral-local-log-'));
+    dirs.push(dir);
+    const log = await openLog(dir);
+    await append(log, ['a', 'b']);
+    const fatal: Error[] = [];
+    const failing: BatchHandler = {
+      handle: async () => {
+        throw new Error('a bug');
+      },
+      reset: () => {},
+    };
+    const source = new LocalLogSource({
+      log,
+      handler: failing,
+      logger,
+      onFatal: (error) => fatal.push(error),
+    });
+    await source.start();
+    await vi.waitFor(() => expect(fatal.map((e) => e.message)).toEqual(['a bug']), {
+      timeout: 5000,
+      interval: 10,
+    });
+    expect(source.connected).toBe(false);
+    await source.stop();
+    const next = new RecordingHandler();
+    await readAll(log, next, 2);
+    expect(next.seen.map((m) => m.value)).toEqual(['a', 'b']);
+    await log.close();
+  });
+
   it('gives a log recreated from nothing another partition number (insert intents are per partition)', async () => {
     const partitions = new Set<number>();
     for (let i = 0; i < 3; i++) {

@@ -21,12 +21,16 @@ export interface LocalLogSourceOptions {
   fetchRecords?: number;
   /** Longest the stop waits for the log to be stored before leaving the rest to the next start. */
   drainTimeoutMs?: number;
+  /**
+   * The pipeline threw (a bug): reading stops on every topic, and the caller should exit. The
+   * log keeps everything not stored, so the next start reads it again, as kafkajs's restart
+   * from the committed offsets would.
+   */
+  onFatal?: (error: Error) => void;
 }
 
 /** A wake-up now and then, in case an append is missed between a peek and the wait. */
 const IDLE_POLL_MS = 1000;
-/** After a handler failure (a bug), before reading again from the last ack. */
-const RESTART_DELAY_MS = 1000;
 const DEFAULT_FETCH_RECORDS = 500;
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 const FETCH_BYTES = 16 * 1024 * 1024;
@@ -35,6 +39,7 @@ export class LocalLogSource implements ConsumerSource {
   readonly notConnectedReason = 'not reading the local log';
   private stopping = false;
   private running = false;
+  private failed = false;
   private loops: Promise<void>[] = [];
   private readonly wakeups = new Set<() => void>();
 
@@ -42,7 +47,7 @@ export class LocalLogSource implements ConsumerSource {
 
   /** Reading the log (readiness): from start until stop. */
   get connected(): boolean {
-    return this.running && !this.stopping;
+    return this.running && !this.stopping && !this.failed;
   }
 
   async start(): Promise<void> {
@@ -67,7 +72,7 @@ export class LocalLogSource implements ConsumerSource {
     const fetchRecords = this.options.fetchRecords ?? DEFAULT_FETCH_RECORDS;
     const reader = new PartitionReader(partition);
     let stopDeadline: number | undefined;
-    while (true) {
+    while (!this.failed) {
       if (this.stopping) {
         stopDeadline ??= Date.now() + (this.options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
         if (Date.now() > stopDeadline) break;
@@ -86,14 +91,13 @@ export class LocalLogSource implements ConsumerSource {
           reader.control(() => !this.stopping),
         );
       } catch (error) {
-        // As kafkajs restarts a crashed consumer: everything buffered is dropped and reading
-        // starts again from the last ack.
-        logger.error({ err: error, topic: partition.topic }, 'local log consumer failed; restarting it');
-        handler.reset();
-        reader.rewind();
-        if (this.stopping) break;
-        await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
-        continue;
+        // Every topic stops: the pipeline's state is shared, and resetting it under the other
+        // topics' feet could acknowledge records it dropped. What is not stored stays in the log.
+        logger.error({ err: error, topic: partition.topic }, 'local log consumer failed');
+        this.failed = true;
+        for (const wake of this.wakeups) wake();
+        this.options.onFatal?.(error as Error);
+        break;
       }
       // Stopping, caught up, and still something not stored: storage is down; leave it for next time.
       if (this.stopping && batch.fetchedUpTo >= batch.highWatermark && reader.unacknowledged > 0) break;
@@ -130,12 +134,6 @@ class PartitionReader {
       this.last = entries.at(-1) ?? this.last;
       return entries;
     });
-  }
-
-  /** Forgets what was handed out: the next read starts at the oldest unacknowledged record. */
-  rewind(): void {
-    this.pending = [];
-    this.last = undefined;
   }
 
   batch(entries: readonly SpoolEntry[]): ConsumedBatch {
