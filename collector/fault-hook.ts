@@ -1,7 +1,7 @@
 /**
  * Test hook, not a feature: CORRAL_COLLECTOR_CRASH_AFTER=insert makes the collector SIGKILL
  * itself right after its first data insert is acknowledged, before the offsets are committed:
- * the one moment the delivery protocol exists for (docs/delivery.md, test/collector/crash.test.ts).
+ * the one moment the delivery protocol exists for (docs/delivery.md, test/faults/collector-crash.test.ts).
  */
 export const CRASH_AFTER_ENV = 'CORRAL_COLLECTOR_CRASH_AFTER';
 

@@ -58,8 +58,15 @@ export interface AgentProcess {
   stop(): Promise<number | null>;
 }
 
-/** Runs the real CLI (`corral agent`) on ephemeral ports and follows its stdout and stderr. */
-export async function startAgent(extraArgs: string[] = [], sources = 'statsd'): Promise<AgentProcess> {
+/**
+ * Runs the real CLI (`corral agent`) on ephemeral ports and follows its stdout and stderr;
+ * rejects if it has not started within `startTimeoutMs`.
+ */
+export async function startAgent(
+  extraArgs: string[] = [],
+  sources = 'statsd',
+  startTimeoutMs = 15_000,
+): Promise<AgentProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -124,7 +131,12 @@ export async function startAgent(extraArgs: string[] = [], sources = 'statsd'): 
       logs.filter((l) => String(l.msg).startsWith('StatsD listening')).length === expectedListeners &&
       (expectedListeners > 0 || logs.some((l) => l.msg === 'scraping')),
     'the agent to start',
-  );
+    startTimeoutMs,
+  ).catch((error: unknown) => {
+    // Not left running behind a failed test.
+    child.kill('SIGKILL');
+    throw error;
+  });
 
   return {
     child,

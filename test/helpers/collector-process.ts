@@ -39,6 +39,8 @@ export interface CollectorProcessOptions {
   env?: Record<string, string>;
   /** Resolve once the collector has joined its group (default), or as soon as it listens. */
   waitFor?: 'consuming' | 'listening';
+  /** How long each of those may take (default 30 s). */
+  startTimeoutMs?: number;
 }
 
 /**
@@ -101,13 +103,20 @@ export async function startCollector(options: CollectorProcessOptions): Promise<
     });
 
   const listening = (l: Record<string, unknown>) => l.msg === 'collector HTTP API listening';
-  await waitForLog((l) => l.some(listening), 'the collector HTTP API');
+  try {
+    await waitForLog((l) => l.some(listening), 'the collector HTTP API', options.startTimeoutMs);
+    if ((options.waitFor ?? 'consuming') === 'consuming')
+      await waitForLog(
+        (l) => l.some((line) => line.msg === 'collector consuming'),
+        'the collector to join its group',
+        options.startTimeoutMs,
+      );
+  } catch (error) {
+    // Not left running behind a failed test.
+    child.kill('SIGKILL');
+    throw error;
+  }
   const port = (logs.find(listening)!.address as { port: number }).port;
-  if ((options.waitFor ?? 'consuming') === 'consuming')
-    await waitForLog(
-      (l) => l.some((line) => line.msg === 'collector consuming'),
-      'the collector to join its group',
-    );
 
   return {
     child,

@@ -1,5 +1,5 @@
 /** Metric batches made up by tests and put straight onto a topic, as an agent would have. */
-import { Kafka, logLevel, type Message } from 'kafkajs';
+import { Kafka, logLevel, type Message, type RecordMetadata } from 'kafkajs';
 import type { Datapoint } from '../../lib/model/datapoint.js';
 import type { Dimensions } from '../../lib/model/dimensions.js';
 import type { MetricBatch } from '../../lib/wire/datapoint-codec.js';
@@ -58,9 +58,9 @@ export async function rawProducer(brokers: readonly string[]) {
   });
   await producer.connect();
   return {
-    send: async (topic: string, messages: Message[]) => {
-      await producer.send({ topic, messages, acks: -1 });
-    },
+    /** Resolves with where the messages went (per partition, the base offset of this send). */
+    send: (topic: string, messages: Message[]): Promise<RecordMetadata[]> =>
+      producer.send({ topic, messages, acks: -1 }),
     disconnect: () => producer.disconnect(),
   };
 }

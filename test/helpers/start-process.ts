@@ -91,20 +91,7 @@ export async function startCorral(
     udpPort,
     agentUrl,
     collectorUrl,
-    async query<T>(sql: string) {
-      const response = await fetch(`${collectorUrl}/v0/query`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ sql }),
-      });
-      const body = (await response.json()) as {
-        columns: { name: string }[];
-        rows: unknown[][];
-        error?: string;
-      };
-      if (!response.ok) throw new Error(body.error);
-      return body.rows.map((row) => Object.fromEntries(body.columns.map((c, i) => [c.name, row[i]])) as T);
-    },
+    query: <T>(sql: string) => collectorQuery<T>(collectorUrl, sql),
     async metric(api, name) {
       const text = await (await fetch(`${api === 'agent' ? agentUrl : collectorUrl}/metrics`)).text();
       let sum = 0;
@@ -120,6 +107,25 @@ export async function startCorral(
     },
     exited,
   };
+}
+
+/** A read-only query through a collector's POST /v0/query (embedded storage), rows as objects. */
+export async function collectorQuery<T = Record<string, unknown>>(
+  collectorUrl: string,
+  sql: string,
+): Promise<T[]> {
+  const response = await fetch(`${collectorUrl}/v0/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sql }),
+  });
+  const body = (await response.json()) as {
+    columns: { name: string }[];
+    rows: unknown[][];
+    error?: string;
+  };
+  if (!response.ok) throw new Error(body.error);
+  return body.rows.map((row) => Object.fromEntries(body.columns.map((c, i) => [c.name, row[i]])) as T);
 }
 
 /** `corral query` run as a user runs it, in `cwd`; its exit status, stdout and stderr. */

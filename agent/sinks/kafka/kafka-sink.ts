@@ -4,6 +4,9 @@ import type { Spool, SpoolEntry } from '../../../lib/spool/spool.js';
 import { EncodingSink, type RecordEncoder } from '../shared/encoding-sink.js';
 import type { OutgoingRecord } from './producer.js';
 
+/** How long a stop waits for Kafka to take what is spooled. */
+const CLOSE_DRAIN_MS = 5000;
+
 /** Sends records to Kafka as one unit; throws when Kafka did not take them all. */
 export interface RecordTransport {
   send(records: readonly OutgoingRecord[]): Promise<void>;
@@ -90,11 +93,23 @@ export class KafkaSink extends EncodingSink {
     return this.spool.stats.records === 0;
   }
 
-  /** Stops sending; what is not acknowledged stays in the spool for the next start. */
+  /**
+   * Sends what is spooled (for up to 5 s, unless Kafka is failing), then stops sending; what
+   * is not acknowledged stays in the spool for the next start.
+   */
   async close(): Promise<void> {
+    await this.stored();
+    // The last flush goes out with the stop while Kafka takes sends; with Kafka failing, it
+    // waits in the spool for the next start instead of holding the stop up.
+    if (this.lastSend !== undefined && this.lastSend !== null)
+      this.log.warn(
+        'kafka_close_spooled',
+        { spooled: this.spool.stats.records },
+        'stopping with batches spooled: Kafka is failing',
+      );
+    else await this.flushed(CLOSE_DRAIN_MS);
     this.closed = true;
     clearTimeout(this.retryTimer);
-    await this.stored();
     await this.draining;
     await this.spool.close();
     await this.transport.disconnect();
