@@ -222,11 +222,16 @@ async function drain(
   }
 }
 
-/** Datapoints and timer summaries stored, and how many distinct (series, time) pairs they are. */
+/**
+ * Datapoints and timer summaries stored, and how many distinct (series, time) pairs they are;
+ * the collector's own metrics (collector/sources/self/, names corral_*) are not the backlog.
+ */
 async function countStored(storage: 'embedded' | 'server', dataDir: string, database: string) {
+  const backlog = "NOT startsWith(name, 'corral_')";
   const sql = `SELECT
-      (SELECT count() FROM datapoints) + (SELECT count() FROM timer_summaries) AS datapoints,
-      (SELECT uniqExact(series, time) FROM datapoints) + (SELECT uniqExact(series, time) FROM timer_summaries) AS distinct_pairs`;
+      (SELECT count() FROM datapoints WHERE ${backlog}) + (SELECT count() FROM timer_summaries) AS datapoints,
+      (SELECT uniqExact(series, time) FROM datapoints WHERE ${backlog})
+        + (SELECT uniqExact(series, time) FROM timer_summaries) AS distinct_pairs`;
   let row: { datapoints: string; distinct_pairs: string } | undefined;
   if (storage === 'embedded') {
     [row] = await queryDataDir<{ datapoints: string; distinct_pairs: string }>(
