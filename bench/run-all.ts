@@ -9,11 +9,13 @@
  *   --quick    passed to the StatsD and end-to-end benchmarks (short runs)
  *   --out FILE also write the document to FILE
  */
+
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { machineInfo } from './shared/machine.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const argv = process.argv.slice(2);
@@ -141,12 +143,7 @@ async function main() {
       benchmark: 'npm run bench: component benchmarks, then end to end',
       date: new Date().toISOString(),
       quick,
-      machine: {
-        cpus: availableParallelism(),
-        cpuModel: cpus()[0]?.model ?? 'unknown',
-        node: process.version,
-        loadAverageAtStart: loadAtStart,
-      },
+      machine: machineInfo(loadAtStart),
       seconds: Math.round((performance.now() - started) / 1000),
       failed,
       components: Object.fromEntries(

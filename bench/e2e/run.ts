@@ -15,9 +15,11 @@
  *   BENCH_E2E_PROFILE=DIR  V8 CPU profiles of the agent and the collector (or corral start)
  *   BENCH_E2E_AGENT_ARGS="--flag value ..."  extra agent flags, for experiments
  */
+
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
+import { machineInfo } from '../shared/machine.js';
 import { processUsage } from '../shared/process-usage.js';
 import { containerId, makeCgroupTree } from './cgroup-tree.js';
 import { type LoadGenerator, startLoadGenerator } from './load-client.js';
@@ -335,12 +337,7 @@ async function main() {
       'end to end: StatsD load -> corral agent -> Kafka -> corral collector -> ClickHouse; corral start',
     date: new Date().toISOString(),
     quick,
-    machine: {
-      cpus: availableParallelism(),
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      node: process.version,
-      loadAverageAtStart: loadAtStart,
-    },
+    machine: machineInfo(loadAtStart),
     settings: {
       containers: CONTAINERS,
       series: SERIES,

@@ -142,14 +142,16 @@ export async function runStep(
     rows: await metric(pipeline.collectorUrl, 'corral_collector_rows_inserted_total'),
   });
   const insertsBefore = await inserts();
-  const before = {
+  // CPU, lines and drops so far: the step's own are the differences.
+  const snapshot = async () => ({
     agent: processUsage(pipeline.agentPid),
     collector: processUsage(pipeline.collectorPid),
     broker: pipeline.brokerCpuSeconds(),
     lines: await agentMetric('corral_statsd_lines_received_total'),
     drops: await agentMetric('corral_statsd_udp_kernel_drops_total'),
     rcvbuf: rcvbufErrors(),
-  };
+  });
+  const before = await snapshot();
   const watch: MarkerWatch = watchMarkers(pipeline.collectorUrl, t0, 100);
   const sampler = samplePipeline(pipeline.agentUrl, pipeline.collectorUrl, 200);
   const sendSeconds = (loadEnd - 1000 - Date.now()) / 1000;
@@ -186,14 +188,7 @@ export async function runStep(
   // Rows stamped inside the load's intervals, once everything of them is in.
   const final = await stored(pipeline, t0, windowEnd, loadEnd);
 
-  const after = {
-    agent: processUsage(pipeline.agentPid),
-    collector: processUsage(pipeline.collectorPid),
-    broker: pipeline.brokerCpuSeconds(),
-    lines: await agentMetric('corral_statsd_lines_received_total'),
-    drops: await agentMetric('corral_statsd_udp_kernel_drops_total'),
-    rcvbuf: rcvbufErrors(),
-  };
+  const after = await snapshot();
   const insertsAfter = await inserts();
   const insertCount = insertsAfter.count - insertsBefore.count;
   const latencies = report.markers

@@ -1,19 +1,10 @@
-/**
- * A collector catching up a backlog writes chunks of collector.batchRows, not one every
- * batchInterval: a partition behind its high watermark fills its chunk first (fewer, larger
- * inserts, which is what the engine is fast at), and still stores everything exactly once.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type RunningCollector, runCollector } from '../../collector/run.js';
+import { expect, test } from 'vitest';
+import { runCollector } from '../../collector/run.js';
 import type { InsertOptions, InsertPayload, Storage } from '../../collector/storage/storage.js';
-import { defaultConfig } from '../../lib/config/schema.js';
-import { queryDataDir, startBrokerWithCollectorTopics } from '../helpers/collector-process.js';
-import type { KafkaBroker } from '../helpers/kafka-broker/index.js';
+import { queryDataDir } from '../helpers/collector-process.js';
+import { inProcessCollector } from '../helpers/in-process-collector.js';
 import { batchMessage, testBatch } from '../helpers/metric-batches.js';
 
 const BATCHES = 200;
@@ -21,26 +12,13 @@ const POINTS = 500;
 const BATCH_ROWS = 25_000;
 const prefix = `backlog${process.pid}.`;
 
-let broker: KafkaBroker;
-let dataDir: string;
-let running: RunningCollector | undefined;
-
-beforeAll(async () => {
-  broker = await startBrokerWithCollectorTopics(prefix, 1);
-  dataDir = mkdtempSync(join(tmpdir(), 'corral-collector-backlog-'));
-});
-
-afterAll(async () => {
-  await running?.stop();
-  await broker.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const collector = inProcessCollector(prefix, 1, 'corral-collector-backlog-');
 
 test('a backlog goes in as inserts of batchRows, each datapoint once', { timeout: 60_000 }, async () => {
   // The backlog, gzip-compressed as agents send it (the test broker keeps a few MB per partition).
   const producer = new Kafka({
     clientId: 'backlog-test',
-    brokers: broker.bootstrap,
+    brokers: collector.broker.bootstrap,
     logLevel: logLevel.NOTHING,
   }).producer();
   await producer.connect();
@@ -58,19 +36,10 @@ test('a backlog goes in as inserts of batchRows, each datapoint once', { timeout
   }
   await producer.disconnect();
 
-  const config = defaultConfig();
-  config.kafka.brokers = broker.bootstrap;
-  config.kafka.topicPrefix = prefix;
   // A short interval: a policy writing every interval would make many small inserts here.
-  Object.assign(config.collector, {
-    groupId: `collector-${prefix}`,
-    dataDir,
-    http: null,
-    batchRows: BATCH_ROWS,
-    batchInterval: 200,
-  });
+  const config = collector.config({ batchRows: BATCH_ROWS, batchInterval: 200 });
   const datapointInserts: number[] = [];
-  running = await runCollector(config, pino({ level: 'silent' }), {
+  const running = await runCollector(config, pino({ level: 'silent' }), {
     env: {},
     wrapStorage: (inner) =>
       Object.create(inner, {
@@ -85,16 +54,15 @@ test('a backlog goes in as inserts of batchRows, each datapoint once', { timeout
       }) as Storage,
   });
   await expect
-    .poll(() => running!.stats.datapointsStored, { timeout: 40_000, interval: 100 })
+    .poll(() => running.stats.datapointsStored, { timeout: 40_000, interval: 100 })
     .toBe(BATCHES * POINTS);
   await running.stop();
-  running = undefined;
 
   expect(datapointInserts.reduce((sum, rows) => sum + rows, 0)).toBe(BATCHES * POINTS);
   expect(datapointInserts).toHaveLength((BATCHES * POINTS) / BATCH_ROWS);
   for (const rows of datapointInserts) expect(rows).toBe(BATCH_ROWS);
   const [stored] = await queryDataDir<{ rows: number; distinct: number }>(
-    dataDir,
+    collector.dataDir,
     "SELECT toUInt32(count()) AS rows, toUInt32(uniqExact(tags['batch'], tags['seq'])) AS distinct FROM datapoints " +
       "WHERE NOT startsWith(name, 'corral_')",
   );

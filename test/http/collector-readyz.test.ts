@@ -1,31 +1,12 @@
-/** The collector's /readyz: ready in its consumer group with storage answering; every reason otherwise. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type RunningCollector, runCollector } from '../../collector/run.js';
+import { expect, it } from 'vitest';
+import { runCollector } from '../../collector/run.js';
 import type { Storage } from '../../collector/storage/storage.js';
-import { defaultConfig } from '../../lib/config/schema.js';
-import { startBrokerWithCollectorTopics } from '../helpers/collector-process.js';
-import type { KafkaBroker } from '../helpers/kafka-broker/index.js';
+import { inProcessCollector } from '../helpers/in-process-collector.js';
 
 const prefix = `readyz${process.pid}.`;
 const POLL = { timeout: 20_000, interval: 50 };
-let broker: KafkaBroker;
-let dataDir: string;
-let running: RunningCollector | undefined;
-
-beforeAll(async () => {
-  broker = await startBrokerWithCollectorTopics(prefix, 1);
-  dataDir = mkdtempSync(join(tmpdir(), 'corral-collector-readyz-'));
-});
-
-afterAll(async () => {
-  await running?.stop();
-  await broker.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const collector = inProcessCollector(prefix, 1, 'corral-collector-readyz-');
 
 async function readiness(base: string): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${base}/readyz`);
@@ -34,23 +15,20 @@ async function readiness(base: string): Promise<{ status: number; body: unknown 
 
 it('is ready in the group with storage answering, and names the storage while it does not', async () => {
   let storageDown = false;
-  const config = defaultConfig();
-  config.kafka.brokers = broker.bootstrap;
-  config.kafka.topicPrefix = prefix;
-  Object.assign(config.collector, {
-    groupId: `collector-${prefix}`,
-    dataDir,
-    http: { host: '127.0.0.1', port: 0 },
-  });
-  running = await runCollector(config, pino({ level: 'silent' }), {
-    env: {},
-    wrapStorage: (inner) =>
-      Object.create(inner, {
-        ping: {
-          value: () => (storageDown ? Promise.reject(new Error('connection refused')) : inner.ping()),
-        },
-      }) as Storage,
-  });
+  const running = await runCollector(
+    collector.config({ http: { host: '127.0.0.1', port: 0 } }),
+    pino({ level: 'silent' }),
+    {
+      env: {},
+      wrapStorage: (inner) =>
+        Object.create(inner, {
+          ping: {
+            value: () => (storageDown ? Promise.reject(new Error('connection refused')) : inner.ping()),
+          },
+        }) as Storage,
+    },
+  );
+  collector.running = running;
   const base = `http://127.0.0.1:${running.httpAddress!.port}`;
   await expect.poll(() => readiness(base), POLL).toEqual({ status: 200, body: { status: 'ready' } });
 

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerCollectorMetrics } from '../../collector/metrics.js';
 import { PipelineStats } from '../../collector/pipeline/stats.js';
-import { type RunningCollector, runCollector } from '../../collector/run.js';
+import { runCollector } from '../../collector/run.js';
 import {
   SELF_METRICS_INTERVAL_MS,
   startCollectorSelfMetrics,
@@ -17,8 +17,7 @@ import type { InsertOptions, InsertPayload, Storage } from '../../collector/stor
 import { MetadataEnricher } from '../../collector/transforms/enrich/metadata-enricher.js';
 import { defaultConfig } from '../../lib/config/schema.js';
 import { RateLimitedLog } from '../../lib/log/rate-limited.js';
-import { startBrokerWithCollectorTopics } from '../helpers/collector-process.js';
-import type { KafkaBroker } from '../helpers/kafka-broker/index.js';
+import { inProcessCollector } from '../helpers/in-process-collector.js';
 import { batchMessage, rawProducer, testBatch } from '../helpers/metric-batches.js';
 
 const BATCHES = 12;
@@ -146,42 +145,21 @@ describe("the collector's self-metrics in ClickHouse (real embedded storage)", (
 });
 
 describe('a running collector stores its self-metrics (in-process, real embedded storage, mock broker)', () => {
-  let broker: KafkaBroker;
-  let dataDir = '';
-  let running: RunningCollector | undefined;
   const prefix = `self${process.pid}-${Date.now()}.`;
-
-  beforeAll(async () => {
-    broker = await startBrokerWithCollectorTopics(prefix, 1);
-    dataDir = mkdtempSync(join(tmpdir(), 'corral-collector-self-'));
-  });
-
-  afterAll(async () => {
-    await running?.stop();
-    await broker.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const collector = inProcessCollector(prefix, 1, 'corral-collector-self-');
 
   it('rows with component=collector whose counter increases add up to what was consumed and inserted', {
     timeout: 4 * SELF_METRICS_INTERVAL_MS + 20_000,
   }, async () => {
-    const config = defaultConfig();
-    config.kafka.brokers = broker.bootstrap;
-    config.kafka.topicPrefix = prefix;
-    Object.assign(config.collector, {
-      groupId: `collector-${prefix}`,
-      dataDir,
-      http: null,
-      batchInterval: 200,
-    });
     let storage: Storage | undefined;
-    running = await runCollector(config, silent(), {
+    const running = await runCollector(collector.config({ batchInterval: 200 }), silent(), {
       env: {},
       wrapStorage: (inner) => {
         storage = inner;
         return inner;
       },
     });
+    collector.running = running;
     const store = storage!;
     const selfCount = async () =>
       Number(
@@ -194,13 +172,13 @@ describe('a running collector stores its self-metrics (in-process, real embedded
     // The first reading (gauges; counters start from it) is stored before anything is sent.
     await expect.poll(selfCount, { timeout: 2 * SELF_METRICS_INTERVAL_MS, interval: 200 }).toBeGreaterThan(0);
 
-    const producer = await rawProducer(broker.bootstrap);
+    const producer = await rawProducer(collector.broker.bootstrap);
     const start = Date.now() - 60_000;
     for (let n = 0; n < BATCHES; n++)
       await producer.send(`${prefix}metrics`, [batchMessage(testBatch(n, POINTS, start + n))]);
     await producer.disconnect();
     await expect
-      .poll(() => running!.stats.datapointsStored, { timeout: 20_000, interval: 100 })
+      .poll(() => running.stats.datapointsStored, { timeout: 20_000, interval: 100 })
       .toBe(BATCHES * POINTS);
 
     const total = BATCHES * POINTS;

@@ -31,7 +31,8 @@ export interface LocalLogSourceOptions {
 
 /** A wake-up now and then, in case an append is missed between a peek and the wait. */
 const IDLE_POLL_MS = 1000;
-const DEFAULT_FETCH_RECORDS = 500;
+// A flush of a busy agent is hundreds of records: read it whole, not in two rounds of batchInterval.
+const DEFAULT_FETCH_RECORDS = 5000;
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 const FETCH_BYTES = 16 * 1024 * 1024;
 
