@@ -100,3 +100,15 @@ export function metricBatchArbitraries(text: fc.Arbitrary<string>) {
 
   return { stringMap, doubleMap, timer, dimensions, pointFields, senderFields };
 }
+
+/** Avro's long: a zig-zag varint, computed with BigInt (exact for any safe integer). */
+export function avroLong(value: number): number[] {
+  let zigzag = value >= 0 ? BigInt(value) * 2n : BigInt(value) * -2n - 1n;
+  const bytes: number[] = [];
+  while (zigzag > 0x7fn) {
+    bytes.push(Number(zigzag & 0x7fn) | 0x80);
+    zigzag >>= 7n;
+  }
+  bytes.push(Number(zigzag));
+  return bytes;
+}

@@ -20,7 +20,7 @@ import {
   singleObjectHeader,
   singleObjectMetricBatchWriter,
 } from '../../lib/wire/single-object.js';
-import { metricBatchArbitraries, plain } from './metric-batch-arbitraries.js';
+import { avroLong as long, metricBatchArbitraries, plain } from './metric-batch-arbitraries.js';
 import { sampleBatch } from './samples.js';
 
 const { decoder } = singleObjectCodec('MetricBatch');
@@ -91,17 +91,6 @@ const batchArb: fc.Arbitrary<MetricBatch> = fc
 
 // Hand-made datums, for what the writer never writes.
 
-/** A zig-zag varint (exact for any safe integer). */
-function long(value: number): number[] {
-  let zigzag = value >= 0 ? BigInt(value) * 2n : BigInt(value) * -2n - 1n;
-  const bytes: number[] = [];
-  while (zigzag > 0x7fn) {
-    bytes.push(Number(zigzag & 0x7fn) | 0x80);
-    zigzag >>= 7n;
-  }
-  bytes.push(Number(zigzag));
-  return bytes;
-}
 const string = (value: string): number[] => [...long(Buffer.byteLength(value)), ...Buffer.from(value)];
 const double = (value: number): number[] => [...new Uint8Array(new Float64Array([value]).buffer)];
 const message = (datum: number[]): Buffer => Buffer.concat([header, Buffer.from(datum)]);

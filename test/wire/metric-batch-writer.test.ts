@@ -13,7 +13,7 @@ import {
 import { MetricBatchWriter } from '../../lib/wire/metric-batch-writer.js';
 import { schemaCatalog } from '../../lib/wire/schemas.js';
 import { singleObjectCodec, singleObjectHeader } from '../../lib/wire/single-object.js';
-import { metricBatchArbitraries, plain } from './metric-batch-arbitraries.js';
+import { avroLong, metricBatchArbitraries, plain } from './metric-batch-arbitraries.js';
 import { containerDimensions, sampleBatch } from './samples.js';
 
 const { encoder, decoder } = singleObjectCodec('MetricBatch');
@@ -107,13 +107,7 @@ describe('MetricBatchWriter', () => {
     const writer = new MetricBatchWriter(schema, Buffer.alloc(0));
     for (const value of [Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, -(2 ** 52) - 1, 2 ** 53 - 2]) {
       const bytes = writer.encode({ agentId: '', hostname: '', sentMs: value, batchId: '', datapoints: [] });
-      let zigzag = value >= 0 ? BigInt(value) * 2n : BigInt(value) * -2n - 1n;
-      const expected: number[] = [];
-      while (zigzag > 0x7fn) {
-        expected.push(Number(zigzag & 0x7fn) | 0x80);
-        zigzag >>= 7n;
-      }
-      expected.push(Number(zigzag));
+      const expected = avroLong(value);
       // agent_id and hostname are empty strings (one byte each), then sent_ms.
       expect([...bytes.subarray(2, 2 + expected.length)]).toEqual(expected);
     }
