@@ -1,19 +1,33 @@
 import type { Producer } from 'kafkajs';
 
-/** A kafkajs producer connected on first use, and dropped after a failed request to reconnect next time. */
+/**
+ * A kafkajs producer made and connected on first use, and thrown away after a failed request:
+ * the next use makes a fresh one. A fresh producer, not a reconnect, because kafkajs keeps a
+ * transaction's state in the producer object: an abort that failed (the brokers were down)
+ * leaves it in ABORTING for good, and every later transaction is refused. A fresh producer
+ * with the same transactional id re-inits it, which fences the old epoch and has the broker
+ * abort whatever it left open.
+ */
 export class LazyProducer {
-  private connected = false;
+  private producer: Producer | undefined;
 
-  constructor(private readonly producer: Producer) {}
+  constructor(private readonly create: () => Producer) {}
 
   /**
-   * Connects if need be and runs `use`. When it throws, the producer disconnects (one that failed
-   * mid-request may hold a broken connection) and the error is rethrown.
+   * Connects a producer if need be and runs `use`. When it throws, the producer is disconnected
+   * and dropped (one that failed mid-request may hold a broken connection or transaction), and
+   * the error is rethrown.
    */
   async run<T>(use: (producer: Producer) => Promise<T>): Promise<T> {
-    if (!this.connected) {
-      await this.producer.connect();
-      this.connected = true;
+    if (this.producer === undefined) {
+      const fresh = this.create();
+      try {
+        await fresh.connect();
+      } catch (error) {
+        await fresh.disconnect().catch(() => undefined);
+        throw error;
+      }
+      this.producer = fresh;
     }
     try {
       return await use(this.producer);
@@ -24,8 +38,9 @@ export class LazyProducer {
   }
 
   async disconnect(): Promise<void> {
-    if (!this.connected) return;
-    this.connected = false;
-    await this.producer.disconnect().catch(() => undefined);
+    const producer = this.producer;
+    if (producer === undefined) return;
+    this.producer = undefined;
+    await producer.disconnect().catch(() => undefined);
   }
 }

@@ -35,8 +35,9 @@ export class AgentProducer {
 
   constructor(private readonly settings: ProducerSettings) {
     registerKafkaCodecs();
-    this.producer = new LazyProducer(
-      new Kafka(kafkaConfig(settings)).producer({
+    const kafka = new Kafka(kafkaConfig(settings));
+    this.producer = new LazyProducer(() =>
+      kafka.producer({
         transactionalId: settings.transactionalId,
         // A transaction left open by a killed agent blocks its successor until it times out
         // (a broker that cannot abort it on fencing); a batch's transaction takes well under this.
@@ -49,7 +50,7 @@ export class AgentProducer {
 
   /** Sends the records as one transaction; throws when Kafka did not take them all. */
   async send(records: readonly OutgoingRecord[]): Promise<void> {
-    // A producer that failed mid-transaction reconnects (and re-inits its id) next time.
+    // A producer that failed mid-transaction is replaced; the next re-inits the transactional id.
     await this.producer.run(async (producer) => {
       const transaction = await producer.transaction();
       try {

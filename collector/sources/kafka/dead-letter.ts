@@ -105,8 +105,9 @@ export class KafkaDeadLetterProducer implements DeadLetterProducer {
     settings: KafkaClientSettings,
     private readonly compression: CompressionTypes = CompressionTypes.GZIP,
   ) {
-    this.producer = new LazyProducer(
-      new Kafka(kafkaConfig(settings)).producer({
+    const kafka = new Kafka(kafkaConfig(settings));
+    this.producer = new LazyProducer(() =>
+      kafka.producer({
         allowAutoTopicCreation: false,
         maxInFlightRequests: 1,
       }),
