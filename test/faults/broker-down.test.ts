@@ -40,7 +40,14 @@ describe('fault: every Kafka broker down for 30 s under steady load', () => {
     expect(await metric('corral_spool_dropped_records_total')).toBe(0);
 
     await broker.up(-1);
-    const recoveryMs = await waitForStored(query, load.scenario, load.sent, performance.now(), 90_000);
+    const recoveryMs = await waitForStored(
+      query,
+      load.scenario,
+      load.sent,
+      performance.now(),
+      90_000,
+      running.explain,
+    );
     await finish(context, running, { recoveryMs });
   });
 });

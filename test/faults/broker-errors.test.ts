@@ -37,7 +37,14 @@ describe('fault: the broker answering produce, commit and fetch requests with er
       await broker.requestErrors(ApiKey.Produce, produceError, 3);
       await broker.requestErrors(ApiKey.OffsetCommit, ErrorCode.REQUEST_TIMED_OUT, 2);
     });
-    const recoveryMs = await waitForStored(query, load.scenario, load.sent, performance.now(), 90_000);
+    const recoveryMs = await waitForStored(
+      query,
+      load.scenario,
+      load.sent,
+      performance.now(),
+      90_000,
+      running.explain,
+    );
     // The errors were met: sends failed and were retried, commits went on.
     expect(metricTotal(await agent.metrics(), 'corral_kafka_send_failures_total')).toBeGreaterThan(0);
     expect(await commits()).toBeGreaterThan(commitsBefore);

@@ -27,7 +27,14 @@ describe('fault: 800 ms of added broker latency for 10 s', () => {
     // Sends went on through the slow broker, each taking at least the added latency.
     expect(Math.max(...latencies)).toBeGreaterThanOrEqual(RTT_MS / 1000);
     await broker.rtt(-1, 0);
-    const recoveryMs = await waitForStored(query, load.scenario, load.sent, performance.now());
+    const recoveryMs = await waitForStored(
+      query,
+      load.scenario,
+      load.sent,
+      performance.now(),
+      60_000,
+      running.explain,
+    );
     expect(metricTotal(await agent.metrics(), 'corral_spool_dropped_records_total')).toBe(0);
     await finish(context, running, { recoveryMs });
   });

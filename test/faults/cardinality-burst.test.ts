@@ -40,7 +40,14 @@ describe('fault: a burst of new series past the cardinality cap', () => {
       );
     }
     socket.close();
-    const recoveryMs = await waitForStored(query, scenario, load.sent, performance.now());
+    const recoveryMs = await waitForStored(
+      query,
+      scenario,
+      load.sent,
+      performance.now(),
+      60_000,
+      running.explain,
+    );
 
     const burst = () => storedSeries(query, scenario, 'faults.burst.');
     const dropped = async () =>

@@ -85,7 +85,14 @@ describe('fault: poison messages on the metrics topic under steady load', () => 
       { key: 'task', value: Buffer.from('{"not": "avro"}') },
     ]);
     await producer.disconnect();
-    const recoveryMs = await waitForStored(query, load.scenario, load.sent, performance.now());
+    const recoveryMs = await waitForStored(
+      query,
+      load.scenario,
+      load.sent,
+      performance.now(),
+      60_000,
+      running.explain,
+    );
     await pollUntil(
       async () => deadLetters.length,
       (n) => n >= poison.length + 1,

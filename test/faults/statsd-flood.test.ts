@@ -75,7 +75,14 @@ describe('fault: malformed lines and oversized datagrams mixed into good traffic
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     socket.close();
-    const recoveryMs = await waitForStored(query, scenario, load.sent, performance.now());
+    const recoveryMs = await waitForStored(
+      query,
+      scenario,
+      load.sent,
+      performance.now(),
+      60_000,
+      running.explain,
+    );
 
     const rejected = async () => {
       const metrics = await agent.metrics();

@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { childEnv } from './child-env.js';
 import { waitForChild } from './child-process-waiter.js';
 
 // From test/helpers/ under vitest, or dist/test/helpers/ when a benchmark runs compiled.
@@ -90,7 +91,7 @@ export async function startAgent(
       mkdtempSync(join(tmpdir(), 'corral-agent-state-')),
       ...extraArgs,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() },
   );
   const lines: SinkLine[] = [];
   const logs: Record<string, unknown>[] = [];

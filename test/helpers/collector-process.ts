@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EmbeddedStorage } from '../../collector/storage/embedded-storage.js';
 import { REPO_ROOT } from './agent-process.js';
+import { childEnv } from './child-env.js';
 import { waitForChild } from './child-process-waiter.js';
 import { type KafkaBroker, startKafkaBroker } from './kafka-broker/index.js';
 
@@ -48,9 +49,6 @@ export interface CollectorProcessOptions {
  * on an ephemeral port, and follows its log.
  */
 export async function startCollector(options: CollectorProcessOptions): Promise<CollectorProcess> {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('CORRAL_')),
-  );
   const child = spawn(
     process.execPath,
     [
@@ -73,7 +71,7 @@ export async function startCollector(options: CollectorProcessOptions): Promise<
       '200ms',
       ...(options.args ?? []),
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...clean, ...options.env } },
+    { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv(options.env) },
   );
   const logs: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO_ROOT } from './agent-process.js';
+import { childEnv } from './child-env.js';
 import { waitForChild } from './child-process-waiter.js';
 
 const CLI = join(REPO_ROOT, 'bin', 'corral.js');
@@ -49,7 +50,7 @@ export async function startCorral(
 ): Promise<StartProcess> {
   const child = spawn(process.execPath, [CLI, 'start', ...START_TEST_FLAGS, ...extraArgs], {
     cwd,
-    env: { ...process.env, ...env },
+    env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stdout: string[] = [];
@@ -137,6 +138,7 @@ export function corralQuery(
     cwd,
     encoding: 'utf8',
     timeout: 60_000,
+    env: childEnv(),
   });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }

@@ -85,7 +85,8 @@ export function sorted(map: Map<string, number>): Map<string, number> {
 
 /**
  * Polls until at least `target` lines of the scenario are stored; resolves with the time it
- * took from `sinceMs` (performance.now() at the fault's end). Rejects after `timeoutMs`.
+ * took from `sinceMs` (performance.now() at the fault's end). Rejects after `timeoutMs`, with
+ * what `explain` says of the pipeline's state (where the lines are held).
  */
 export async function waitForStored(
   query: Query,
@@ -93,13 +94,18 @@ export async function waitForStored(
   target: number,
   sinceMs: number,
   timeoutMs = 60_000,
+  explain?: () => Promise<string>,
 ): Promise<number> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const stored = await storedLines(query, scenario).catch(() => -1);
     if (stored >= target) return Math.round(performance.now() - sinceMs);
-    if (performance.now() > deadline)
-      throw new Error(`timed out waiting for ${target} stored lines of ${scenario}; stored ${stored}`);
+    if (performance.now() > deadline) {
+      const state = explain ? await explain().catch((error: unknown) => `(no state: ${error})`) : '';
+      throw new Error(
+        `timed out waiting for ${target} stored lines of ${scenario}; stored ${stored}${state}`,
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

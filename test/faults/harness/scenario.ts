@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, expect, type TestContext } from 'vitest';
 import { selfMetrics } from '../../helpers/agent-process.js';
 import type { CollectorProcess } from '../../helpers/collector-process.js';
+import { explainPipeline } from './explain.js';
 import { SteadyLoad, type SteadyLoadOptions } from './load.js';
 import {
   type FaultAgent,
@@ -171,6 +172,8 @@ export interface LoadedPipeline {
   agentDirs: FaultAgentOptions;
   query: Query;
   load: SteadyLoad;
+  /** Both processes' delivery metrics and last logs, for a timeout's message. */
+  explain: () => Promise<string>;
 }
 
 /**
@@ -187,8 +190,9 @@ export async function startLoaded(
   const query = httpQuery(collector.httpBase);
   const load = new SteadyLoad({ scenario: pipeline.scenario, ...options.load });
   load.start(agent.process.udpPort);
-  await waitForStored(query, pipeline.scenario, options.firstLines ?? 1, performance.now());
-  return { collector, agent, agentDirs, query, load };
+  const explain = explainPipeline({ agent, collector });
+  await waitForStored(query, pipeline.scenario, options.firstLines ?? 1, performance.now(), 60_000, explain);
+  return { collector, agent, agentDirs, query, load, explain };
 }
 
 /** Calls `sample` about every second until `ms` have passed; returns what it read. */
