@@ -115,9 +115,19 @@ async function startStatsd(
         );
     });
   }
-  const ticker = new AlignedTicker(s.flushInterval, (boundary, length) =>
-    emit(aggregator.flush(boundary, length)),
-  );
+  // Flushes run in slices (the sockets are read in between) and emit in order, one at a time.
+  let flushed: Promise<void> = Promise.resolve();
+  const flushAndEmit = (boundary: number, length: number) => {
+    flushed = flushed
+      .then(() => aggregator.flushInSlices(boundary, length))
+      .then(emit, (error: unknown) =>
+        log.error('statsd_flush_failed', { err: error }, 'StatsD flush failed'),
+      );
+    return flushed;
+  };
+  const ticker = new AlignedTicker(s.flushInterval, (boundary, length) => {
+    void flushAndEmit(boundary, length);
+  });
   await source.start();
   ticker.start();
   return {
@@ -129,7 +139,7 @@ async function startStatsd(
       await ports?.close();
       // The interval in progress is flushed short: stamped now, rates over the time elapsed.
       const now = Date.now();
-      emit(aggregator.flush(now, Math.max(1, now - ticker.intervalStart)));
+      await flushAndEmit(now, Math.max(1, now - ticker.intervalStart));
     },
   };
 }

@@ -4,18 +4,41 @@ import { StatsdStats } from '../sources/statsd/stats.js';
 import { type AggregatorOptions, StatsdAggregator } from '../transforms/statsd-aggregate/aggregator.js';
 
 /**
- * The aggregator with its flushes timed, for corral_statsd_flush_duration_seconds: whoever
- * drives the flushes (the ticker, a stop) calls flush() as on any aggregator.
+ * The aggregator with its flushes timed, for corral_statsd_flush_duration_seconds, and run
+ * one at a time: whoever drives the flushes (the ticker, a stop) calls flush() or
+ * flushInSlices() as on any aggregator, and a flush asked for while a sliced one runs waits
+ * for it.
  */
 export class TimedAggregator extends StatsdAggregator {
   /** Called after each flush with its wall time in seconds and the datapoints it emitted. */
   onFlushed: ((seconds: number, datapoints: number) => void) | undefined;
+  private flushing: Promise<unknown> = Promise.resolve();
+  /** Sliced flushes running or waiting to. */
+  private pending = 0;
 
   override flush(timeMs: number, intervalMs?: number): Datapoint[] {
+    if (this.pending > 0) throw new Error('flush() while a sliced flush runs: await flushInSlices()');
     const started = performance.now();
     const points = super.flush(timeMs, intervalMs);
     this.onFlushed?.((performance.now() - started) / 1000, points.length);
     return points;
+  }
+
+  /** Starts at once when no other runs (the interval ends now), else after the ones before it. */
+  override flushInSlices(timeMs: number, intervalMs?: number, sliceMs?: number): Promise<Datapoint[]> {
+    const run = async () => {
+      const started = performance.now();
+      try {
+        const points = await super.flushInSlices(timeMs, intervalMs, sliceMs);
+        this.onFlushed?.((performance.now() - started) / 1000, points.length);
+        return points;
+      } finally {
+        this.pending--;
+      }
+    };
+    const flushed = this.pending++ === 0 ? run() : this.flushing.then(run);
+    this.flushing = flushed.catch(() => {});
+    return flushed;
   }
 }
 
@@ -62,5 +85,10 @@ export class StatsdEngine {
   /** Emits the interval ending at timeMs (intervalMs long) and starts the next. */
   flush(timeMs: number, intervalMs?: number): Datapoint[] {
     return this.aggregator.flush(timeMs, intervalMs);
+  }
+
+  /** flush(), a slice at a time, letting the event loop (the sockets) run between slices. */
+  flushInSlices(timeMs: number, intervalMs?: number): Promise<Datapoint[]> {
+    return this.aggregator.flushInSlices(timeMs, intervalMs);
   }
 }

@@ -29,6 +29,11 @@ export interface AggregatorOptions {
 
 export type DropReason = 'cardinality_total' | 'cardinality_container';
 
+/** Series flushed between checks of the clock. */
+const SERIES_PER_STEP = 256;
+/** How long a flush may hold the event loop before it lets the sockets be read. */
+const DEFAULT_SLICE_MS = 5;
+
 type SeriesClass = new (name: string, tagsKey: string, containerId: string) => Series;
 const SERIES_CLASSES: readonly SeriesClass[] = [CounterSeries, GaugeSeries, TimerSeries, SetSeries];
 
@@ -279,9 +284,43 @@ export class StatsdAggregator {
 
   /**
    * Emits the interval that ends at timeMs (intervalMs long, for rates), frees series idle
-   * past the TTL, and starts the next interval.
+   * past the TTL, and starts the next interval. All at once: see flushInSlices for the agent's.
    */
   flush(timeMs: number, intervalMs: number = this.options.flushIntervalMs): Datapoint[] {
+    const steps = this.flushSteps(timeMs, intervalMs);
+    for (let step = steps.next(); ; step = steps.next()) if (step.done === true) return step.value;
+  }
+
+  /**
+   * flush(), a slice of series at a time, yielding to the event loop whenever a slice has run
+   * `sliceMs`: the sockets are read between slices, so a flush of many series never stalls
+   * them long enough for the kernel's receive buffer to overflow. Lines that arrive meanwhile
+   * belong to the next interval, except for series not flushed yet, which still report them
+   * in this one (nothing is lost or counted twice). One flush at a time (see StatsdEngine).
+   */
+  async flushInSlices(
+    timeMs: number,
+    intervalMs: number = this.options.flushIntervalMs,
+    sliceMs = DEFAULT_SLICE_MS,
+  ): Promise<Datapoint[]> {
+    const steps = this.flushSteps(timeMs, intervalMs);
+    let sliceStart = performance.now();
+    for (let step = steps.next(); ; step = steps.next()) {
+      if (step.done === true) return step.value;
+      if (performance.now() - sliceStart >= sliceMs) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
+    }
+  }
+
+  /**
+   * The flush, yielding after every SERIES_PER_STEP series. It ends the interval before its
+   * first yield (the generation moves on, the series to flush are listed, timestamped lines
+   * start a new map), and frees expired series and empty scopes after its last one, each
+   * only if no line reached it in between.
+   */
+  private *flushSteps(timeMs: number, intervalMs: number): Generator<void, Datapoint[]> {
     const ctx: FlushContext = {
       generation: this.generation,
       timeMs,
@@ -290,11 +329,61 @@ export class StatsdAggregator {
       percentileKeys: this.percentileKeys,
       out: [],
     };
-    this.flushScope(this.root, ctx);
-    for (const [id, scope] of this.scopes) {
-      this.flushScope(scope, ctx);
-      if (scope.table.size === 0) this.scopes.delete(id);
+    this.generation++;
+    const scopes = [this.root, ...this.scopes.values()];
+    const listed = scopes.map((scope) => listEntries(scope));
+    const timestamped = this.timestamped;
+    this.timestamped = new Map();
+
+    const expiredSeries: ExpiredEntry[] = [];
+    const deadAliases: ExpiredEntry[] = [];
+    let sinceYield = 0;
+    for (let s = 0; s < scopes.length; s++) {
+      const scope = scopes[s]!;
+      const entries = listed[s]!;
+      for (let i = 0; i < entries.series.length; i++) {
+        const series = entries.series[i]!;
+        const h1 = entries.hashes[2 * i]!;
+        const h2 = entries.hashes[2 * i + 1]!;
+        if (entries.aliases[i] === 1) {
+          // Drop an alias once its series is gone (a new series gets a new alias).
+          if (series.state === SeriesState.Dead) deadAliases.push({ scope, series, h1, h2 });
+          continue;
+        }
+        const expired = ctx.generation - series.lastSeen >= this.ttlGenerations;
+        series.flush(ctx, !expired);
+        // Lines since the interval ended that this datapoint took in count as this interval's.
+        if (series.lastSeen > ctx.generation) series.lastSeen = ctx.generation;
+        if (expired) expiredSeries.push({ scope, series, h1, h2 });
+        if (++sinceYield === SERIES_PER_STEP) {
+          sinceYield = 0;
+          yield;
+        }
+      }
     }
+    for (const { series, scope, timeMs: stampMs } of timestamped.values()) {
+      series.flush({ ...ctx, timeMs: stampMs }, true);
+      this.liveSeries--;
+      scope.liveSeries--;
+    }
+    this.free(ctx.generation, expiredSeries, deadAliases);
+    return ctx.out;
+  }
+
+  /** The end of a flush: frees what expired (unless a line came since) and scopes left empty. */
+  private free(generation: number, expiredSeries: ExpiredEntry[], deadAliases: ExpiredEntry[]): void {
+    for (const { scope, series, h1, h2 } of expiredSeries) {
+      if (generation - series.lastSeen < this.ttlGenerations || scope.table.get(h1, h2) !== series) continue;
+      series.state = SeriesState.Dead;
+      this.liveSeries--;
+      scope.liveSeries--;
+      scope.table.delete(h1, h2);
+    }
+    for (const { scope, series, h1, h2 } of deadAliases) {
+      // Still this dead series' alias: a line since may have pointed the key at a new series.
+      if (scope.table.get(h1, h2) === series && scope.table.delete(h1, h2)) this.aliases--;
+    }
+    for (const [id, scope] of this.scopes) if (scope.table.size === 0) this.scopes.delete(id);
     // Scopes left empty were deleted: forget them, so no line lands in one that is not flushed.
     if (this.lastContainerScope.table.size === 0) {
       this.lastContainerKey = '';
@@ -304,42 +393,30 @@ export class StatsdAggregator {
       this.lastContextId = '';
       this.lastContextScope = this.root;
     }
-    this.flushTimestamped(ctx);
-    this.generation++;
-    return ctx.out;
   }
+}
 
-  private flushScope(scope: Scope, ctx: FlushContext): void {
-    const gone: number[] = [];
-    let aliasesGone = 0;
-    scope.table.forEach((series, isAlias, h1, h2) => {
-      if (isAlias) {
-        // Drop an alias once its series is gone (a new series gets a new alias).
-        if (series.state === SeriesState.Dead) {
-          gone.push(h1, h2);
-          aliasesGone++;
-        }
-        return;
-      }
-      const expired = ctx.generation - series.lastSeen >= this.ttlGenerations;
-      series.flush(ctx, !expired);
-      if (!expired) return;
-      series.state = SeriesState.Dead;
-      this.liveSeries--;
-      scope.liveSeries--;
-      gone.push(h1, h2);
-    });
-    for (let i = 0; i < gone.length; i += 2) scope.table.delete(gone[i]!, gone[i + 1]!);
-    this.aliases -= aliasesGone;
-  }
+/** A table entry picked for removal at the end of a flush. */
+interface ExpiredEntry {
+  scope: Scope;
+  series: Series;
+  h1: number;
+  h2: number;
+}
 
-  private flushTimestamped(ctx: FlushContext): void {
-    if (this.timestamped.size === 0) return;
-    for (const { series, scope, timeMs } of this.timestamped.values()) {
-      series.flush({ ...ctx, timeMs }, true);
-      this.liveSeries--;
-      scope.liveSeries--;
-    }
-    this.timestamped = new Map();
-  }
+/** A scope's entries as of the flush's start: lines may add entries while it runs. */
+function listEntries(scope: Scope): { series: Series[]; hashes: Int32Array; aliases: Uint8Array } {
+  const size = scope.table.size;
+  const series: Series[] = new Array(size);
+  const hashes = new Int32Array(2 * size);
+  const aliases = new Uint8Array(size);
+  let n = 0;
+  scope.table.forEach((entry, isAlias, h1, h2) => {
+    series[n] = entry;
+    hashes[2 * n] = h1;
+    hashes[2 * n + 1] = h2;
+    aliases[n] = isAlias ? 1 : 0;
+    n++;
+  });
+  return { series, hashes, aliases };
 }

@@ -66,7 +66,7 @@ export class CounterSeries extends Series {
   }
 
   flush(ctx: FlushContext): void {
-    if (this.lastSeen !== ctx.generation) return;
+    if (this.lastSeen < ctx.generation) return;
     const point = this.datapoint(ctx, this.sum, '');
     point.rate = this.sum / ctx.intervalSeconds;
     ctx.out.push(point);
@@ -167,7 +167,7 @@ export class TimerSeries extends Series {
   }
 
   flush(ctx: FlushContext): void {
-    if (this.lastSeen !== ctx.generation) {
+    if (this.lastSeen < ctx.generation) {
       // Idle interval: give the buffers back so idle timers cost almost nothing.
       this.samples = null;
       this.weights = null;
@@ -246,7 +246,7 @@ export class SetSeries extends Series {
   }
 
   flush(ctx: FlushContext): void {
-    if (this.lastSeen !== ctx.generation) return;
+    if (this.lastSeen < ctx.generation) return;
     const distinct = this.hll !== null ? this.hll.estimate() : (this.members?.size ?? 0);
     ctx.out.push(this.datapoint(ctx, distinct, ''));
     this.members = null;
