@@ -8,7 +8,7 @@ import {
 } from '../../../lib/wire/datapoint-codec.js';
 import type { MetricBatchWriter } from '../../../lib/wire/metric-batch-writer.js';
 import type { MetadataUpdateRecord, TaskEventRecord } from '../../../lib/wire/records.js';
-import type { RecordEncoder } from '../shared/encoding-sink.js';
+import type { PendingRecord, RecordEncoder } from '../shared/encoding-sink.js';
 import type { OutgoingRecord } from './producer.js';
 import type { WireWriters } from './wire-writers.js';
 
@@ -26,8 +26,14 @@ export interface AvroEncoderOptions {
 export const TOMBSTONE: Buffer = Buffer.alloc(0);
 
 /**
- * Avro messages: one MetricBatch per container (its datapoints share one dimensions record)
- * and one for the node's own datapoints, keyed by container id (the node's by hostname) so
+ * Datapoints per MetricBatch message at most: about 200 KB of Avro at a typical 200 bytes
+ * each, well under Kafka's default 1 MB message.max.bytes even uncompressed.
+ */
+export const MAX_DATAPOINTS_PER_MESSAGE = 1000;
+
+/**
+ * Avro messages: MetricBatches per container (its datapoints share one dimensions record)
+ * and for the node's own datapoints, keyed by container id (the node's by hostname) so
  * each container's data stays in one partition, in order. Task events go to the events topic
  * keyed the same way; metadata updates to the compacted metadata topic keyed by container id.
  */
@@ -54,20 +60,31 @@ export class AvroRecordEncoder implements RecordEncoder {
     this.metadataTopic = `${options.topicPrefix}metadata`;
   }
 
-  metrics(batch: readonly Datapoint[]): OutgoingRecord[] {
+  /**
+   * A MetricBatch per container (per dimensions), split every MAX_DATAPOINTS_PER_MESSAGE
+   * datapoints so that no message nears Kafka's default 1 MB limit (message.max.bytes).
+   */
+  *metrics(batch: readonly Datapoint[]): Iterable<PendingRecord> {
     const now = Date.now();
-    return groupByDimensions(batch).map((group) => {
+    for (const group of groupByDimensions(batch)) {
       const key = group.dimensions?.container_id ?? group.datapoints[0]?.containerId ?? this.options.hostname;
-      const value = this.writer.encode({
-        agentId: this.options.agentId,
-        hostname: this.options.hostname,
-        sentMs: now,
-        batchId: `${this.run}-${this.sequence++}`,
-        dimensions: group.dimensions,
-        datapoints: group.datapoints,
-      });
-      return { topic: this.metricsTopic, key: Buffer.from(key), value, timeMs: now };
-    });
+      for (let from = 0; from < group.datapoints.length; from += MAX_DATAPOINTS_PER_MESSAGE) {
+        const datapoints = group.datapoints.slice(from, from + MAX_DATAPOINTS_PER_MESSAGE);
+        yield () => ({
+          topic: this.metricsTopic,
+          key: Buffer.from(key),
+          value: this.writer.encode({
+            agentId: this.options.agentId,
+            hostname: this.options.hostname,
+            sentMs: now,
+            batchId: `${this.run}-${this.sequence++}`,
+            dimensions: group.dimensions,
+            datapoints,
+          }),
+          timeMs: now,
+        });
+      }
+    }
   }
 
   events(events: readonly TaskEvent[]): OutgoingRecord[] {
