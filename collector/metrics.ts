@@ -81,6 +81,11 @@ export function registerCollectorMetrics(
     'Containers the enricher knows dimensions of.',
     () => enricher.size,
   );
+  counter(
+    'corral_collector_consumer_restarts_total',
+    'Times the Kafka consumer was started again (a group rejoin) after a crash kafkajs does not restart from.',
+    () => stats.consumerRestarts,
+  );
   new Gauge({
     name: 'corral_collector_consumer_lag',
     help: "Messages behind each partition's high watermark, as of its last fetch.",

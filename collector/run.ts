@@ -142,6 +142,9 @@ export async function runCollector(
         handler: pipeline,
         logger,
         onFatal: options.onFatal,
+        onRestart: () => {
+          stats.consumerRestarts++;
+        },
       });
 
     // Every reason at once: an operator sees both a lost group and a storage outage.

@@ -14,6 +14,8 @@ export class PipelineStats {
   duplicatesDropped = 0;
   /** Offset commits that succeeded. */
   commits = 0;
+  /** Consumer restarts after crashes kafkajs would not restart from (collector/sources/kafka/consumer.ts). */
+  consumerRestarts = 0;
   /** Partition (`topic/partition`) -> the offset last committed for it. */
   readonly committed = new Map<string, { topic: string; partition: number; offset: bigint }>();
   /** Chunks resumed from insert_intents (a range a previous owner may have inserted). */

@@ -29,8 +29,10 @@ export interface KafkaSourceOptions {
   topics: readonly string[];
   handler: BatchHandler;
   logger: Logger;
-  /** The consumer gave up for good (kafkajs will not restart it). */
+  /** The consumer gave up for good: kafkajs would not restart it, and the restart budget is spent. */
   onFatal?: (error: Error) => void;
+  /** The consumer was started again after a crash kafkajs would not restart from. */
+  onRestart?: () => void;
 }
 
 /** Heartbeats per session timeout, as Kafka advises (a third of it at most). */
@@ -42,11 +44,27 @@ const MAX_FETCH_WAIT_MS = 500;
  * and partitions waiting together take one batchInterval, not one each.
  */
 const PARTITIONS_AT_ONCE = 32;
+/**
+ * Crashes kafkajs does not restart from (a non-retriable error: a coordinator that refused a
+ * SyncGroup, say) are restarted here, a rejoin of the group, at most this many times within
+ * RESTART_WINDOW_MS; past that the collector gives up (onFatal) and its supervisor takes over.
+ */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 5 * 60_000;
+const FIRST_RESTART_DELAY_MS = 1000;
+const MAX_RESTART_DELAY_MS = 30_000;
+/** Errors a rejoin cannot mend: credentials and permissions. */
+const NOT_RESTARTABLE =
+  /SASL|authenticat|AUTHORIZATION_FAILED|UNSUPPORTED_SASL|ILLEGAL_SASL|INVALID_(?:CONFIG|TOPIC)/i;
 
 export class KafkaSource implements ConsumerSource {
   readonly notConnectedReason = 'not in the Kafka consumer group';
   private readonly consumer: Consumer;
   private joined = false;
+  private stopped = false;
+  /** When the restarts of the last RESTART_WINDOW_MS happened. */
+  private restartTimes: number[] = [];
+  private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: KafkaSourceOptions) {
     registerKafkaCodecs();
@@ -86,8 +104,41 @@ export class KafkaSource implements ConsumerSource {
 
   /** Waits for the batches being handled (their chunks written and committed), then leaves the group. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
     await this.consumer.disconnect();
     this.joined = false;
+  }
+
+  /**
+   * After a crash kafkajs does not restart from: start again (rejoin the group, resume from the
+   * committed offsets) after a growing delay, unless the error is one a rejoin cannot mend or
+   * the budget is spent; then it is fatal.
+   */
+  private crashed(error: Error): void {
+    const { logger } = this.options;
+    const now = performance.now();
+    this.restartTimes = this.restartTimes.filter((at) => now - at < RESTART_WINDOW_MS);
+    if (this.stopped) return;
+    if (NOT_RESTARTABLE.test(`${error.name} ${error.message} ${describeCause(error)}`)) {
+      this.options.onFatal?.(error);
+      return;
+    }
+    if (this.restartTimes.length >= MAX_RESTARTS) {
+      logger.error({ restarts: this.restartTimes.length }, 'Kafka consumer keeps crashing; giving up');
+      this.options.onFatal?.(error);
+      return;
+    }
+    const delayMs = Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** this.restartTimes.length);
+    this.restartTimes.push(now);
+    logger.warn({ delayMs, restarts: this.restartTimes.length }, 'restarting the Kafka consumer');
+    this.restartTimer = setTimeout(() => {
+      if (this.stopped) return;
+      this.options.onRestart?.();
+      this.start().catch((startError: unknown) =>
+        this.crashed(startError instanceof Error ? startError : new Error(String(startError))),
+      );
+    }, delayMs);
   }
 
   private watch(): void {
@@ -104,12 +155,20 @@ export class KafkaSource implements ConsumerSource {
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.joined = false;
       logger.error({ err: payload.error, restart: payload.restart }, 'Kafka consumer crashed');
-      if (!payload.restart) options.onFatal?.(payload.error);
+      if (!payload.restart) this.crashed(payload.error);
     });
     consumer.on(consumer.events.STOP, () => {
       this.joined = false;
     });
   }
+}
+
+/** The messages of an error's causes (kafkajs wraps the protocol error that decides). */
+function describeCause(error: Error): string {
+  const parts: string[] = [];
+  for (let cause: unknown = error.cause; cause instanceof Error && parts.length < 5; cause = cause.cause)
+    parts.push(`${cause.name} ${cause.message} ${(cause as { type?: string }).type ?? ''}`);
+  return `${(error as { type?: string }).type ?? ''} ${parts.join(' ')}`;
 }
 
 /** kafkajs's batch keeps the offset it fetched from, untyped. */
