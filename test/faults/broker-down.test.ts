@@ -4,8 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { metricTotal } from './harness/pipeline.js';
-import { waitForStored } from './harness/reconciliation.js';
-import { finish, pollUntil, sampleFor, startLoaded, usePipeline } from './harness/scenario.js';
+import {
+  finish,
+  pollUntil,
+  sampleFor,
+  startLoaded,
+  usePipeline,
+  waitForLoadStored,
+} from './harness/scenario.js';
 
 const OUTAGE_MS = 30_000;
 
@@ -16,7 +22,7 @@ describe('fault: every Kafka broker down for 30 s under steady load', () => {
     timeout: 180_000,
   }, async (context) => {
     const running = await startLoaded(pipeline());
-    const { agent, query, load } = running;
+    const { agent } = running;
     const metric = async (name: string) => metricTotal(await agent.metrics(), name);
 
     const { broker } = pipeline();
@@ -40,14 +46,7 @@ describe('fault: every Kafka broker down for 30 s under steady load', () => {
     expect(await metric('corral_spool_dropped_records_total')).toBe(0);
 
     await broker.up(-1);
-    const recoveryMs = await waitForStored(
-      query,
-      load.scenario,
-      load.sent,
-      performance.now(),
-      90_000,
-      running.explain,
-    );
+    const recoveryMs = await waitForLoadStored(running, 90_000);
     await finish(context, running, { recoveryMs });
   });
 });

@@ -4,8 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { metricTotal } from './harness/pipeline.js';
-import { waitForStored } from './harness/reconciliation.js';
-import { finish, sampleFor, startLoaded, usePipeline } from './harness/scenario.js';
+import { finish, sampleFor, startLoaded, usePipeline, waitForLoadStored } from './harness/scenario.js';
 
 const FAULT_MS = 10_000;
 const RTT_MS = 800;
@@ -17,7 +16,7 @@ describe('fault: 800 ms of added broker latency for 10 s', () => {
     timeout: 120_000,
   }, async (context) => {
     const running = await startLoaded(pipeline());
-    const { agent, query, load } = running;
+    const { agent } = running;
     const { broker } = pipeline();
     await broker.rtt(-1, RTT_MS);
     const latencies = await sampleFor(
@@ -27,14 +26,7 @@ describe('fault: 800 ms of added broker latency for 10 s', () => {
     // Sends went on through the slow broker, each taking at least the added latency.
     expect(Math.max(...latencies)).toBeGreaterThanOrEqual(RTT_MS / 1000);
     await broker.rtt(-1, 0);
-    const recoveryMs = await waitForStored(
-      query,
-      load.scenario,
-      load.sent,
-      performance.now(),
-      60_000,
-      running.explain,
-    );
+    const recoveryMs = await waitForLoadStored(running);
     expect(metricTotal(await agent.metrics(), 'corral_spool_dropped_records_total')).toBe(0);
     await finish(context, running, { recoveryMs });
   });

@@ -6,8 +6,8 @@
 import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { metricByLabel } from './harness/pipeline.js';
-import { storedSeries, waitForStored } from './harness/reconciliation.js';
-import { finish, startLoaded, usePipeline } from './harness/scenario.js';
+import { storedSeries } from './harness/reconciliation.js';
+import { finish, startLoaded, usePipeline, waitForLoadStored } from './harness/scenario.js';
 
 const MAX_SERIES = 100;
 const BURST_SERIES = 1000;
@@ -40,14 +40,7 @@ describe('fault: a burst of new series past the cardinality cap', () => {
       );
     }
     socket.close();
-    const recoveryMs = await waitForStored(
-      query,
-      scenario,
-      load.sent,
-      performance.now(),
-      60_000,
-      running.explain,
-    );
+    const recoveryMs = await waitForLoadStored(running);
 
     const burst = () => storedSeries(query, scenario, 'faults.burst.');
     const dropped = async () =>

@@ -9,8 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { selfMetrics } from '../helpers/agent-process.js';
 import { batchMessage, rawProducer, testBatch } from '../helpers/metric-batches.js';
 import { metricByLabel } from './harness/pipeline.js';
-import { waitForStored } from './harness/reconciliation.js';
-import { finish, pollUntil, startLoaded, usePipeline } from './harness/scenario.js';
+import { finish, pollUntil, startLoaded, usePipeline, waitForLoadStored } from './harness/scenario.js';
 
 const POINTS = 4;
 
@@ -52,7 +51,7 @@ describe('fault: poison messages on the metrics topic under steady load', () => 
     timeout: 120_000,
   }, async (context) => {
     const [running] = await Promise.all([startLoaded(pipeline()), readDeadLetters()]);
-    const { collector, query, load } = running;
+    const { collector, query } = running;
 
     const now = Date.now() - 60_000;
     const good = (n: number) => batchMessage(testBatch(n, POINTS, now + n * 1000));
@@ -85,14 +84,7 @@ describe('fault: poison messages on the metrics topic under steady load', () => 
       { key: 'task', value: Buffer.from('{"not": "avro"}') },
     ]);
     await producer.disconnect();
-    const recoveryMs = await waitForStored(
-      query,
-      load.scenario,
-      load.sent,
-      performance.now(),
-      60_000,
-      running.explain,
-    );
+    const recoveryMs = await waitForLoadStored(running);
     await pollUntil(
       async () => deadLetters.length,
       (n) => n >= poison.length + 1,

@@ -7,8 +7,8 @@
 import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { metricByLabel, metricTotal } from './harness/pipeline.js';
-import { storedLines, waitForStored } from './harness/reconciliation.js';
-import { finish, startLoaded, usePipeline } from './harness/scenario.js';
+import { storedLines } from './harness/reconciliation.js';
+import { finish, startLoaded, usePipeline, waitForLoadStored } from './harness/scenario.js';
 
 const MAX_PACKET = 4096;
 const MAX_LINE = 1024;
@@ -75,14 +75,7 @@ describe('fault: malformed lines and oversized datagrams mixed into good traffic
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     socket.close();
-    const recoveryMs = await waitForStored(
-      query,
-      scenario,
-      load.sent,
-      performance.now(),
-      60_000,
-      running.explain,
-    );
+    const recoveryMs = await waitForLoadStored(running);
 
     const rejected = async () => {
       const metrics = await agent.metrics();

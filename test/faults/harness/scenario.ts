@@ -195,6 +195,15 @@ export async function startLoaded(
   return { collector, agent, agentDirs, query, load, explain };
 }
 
+/**
+ * Waits until every line the load has sent so far is stored; resolves with the time that took
+ * from now (the fault's end). A timeout says where the lines are held.
+ */
+export function waitForLoadStored(running: LoadedPipeline, timeoutMs = 60_000): Promise<number> {
+  const { query, load, explain } = running;
+  return waitForStored(query, load.scenario, load.sent, performance.now(), timeoutMs, explain);
+}
+
 /** Calls `sample` about every second until `ms` have passed; returns what it read. */
 export async function sampleFor<T>(ms: number, sample: () => Promise<T>): Promise<T[]> {
   const until = performance.now() + ms;
