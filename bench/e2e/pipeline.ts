@@ -48,7 +48,14 @@ const AGENT_FLAGS = (o: PipelineOptions) => [
   ...(process.env.BENCH_E2E_AGENT_ARGS?.split(' ').filter((a) => a !== '') ?? []),
 ];
 const PREFIX = 'corral.';
-const METRICS_PARTITIONS = 12;
+/**
+ * The metrics topic's partitions (BENCH_E2E_METRICS_PARTITIONS for experiments). Four for one
+ * collector with embedded storage, which inserts one chunk at a time: more partitions only cut
+ * its inserts smaller. With 12 its inserts averaged 3,900 rows and took 1.1-1.2 cores, and
+ * the agent beside it lost lines from 150,000/s; with 4, 7,800-12,000 rows, 0.9 cores, and
+ * 200,000/s was stored exactly (docs/benchmarks.md).
+ */
+const METRICS_PARTITIONS = Number(process.env.BENCH_E2E_METRICS_PARTITIONS ?? 4);
 
 const PRELOAD = join(import.meta.dirname, 'cpu-profile-preload.js');
 
