@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { childEnv } from './child-env.js';
+import { followLogs } from './child-log.js';
 import { waitForChild } from './child-process-waiter.js';
 
 // From test/helpers/ under vitest, or dist/test/helpers/ when a benchmark runs compiled.
@@ -94,7 +95,6 @@ export async function startAgent(
     { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() },
   );
   const lines: SinkLine[] = [];
-  const logs: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   const notify = () => {
     for (const waiter of waiters) waiter();
@@ -103,13 +103,7 @@ export async function startAgent(
     lines.push(JSON.parse(text) as SinkLine);
     notify();
   });
-  createInterface({ input: child.stderr! }).on('line', (text) => {
-    // Fatal start errors are plain text ("corral: ..."), not log lines.
-    logs.push(
-      text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { msg: text, plain: true },
-    );
-    notify();
-  });
+  const logs = followLogs(child.stderr!, notify);
   const exited = once(child, 'exit');
 
   const waitFor = (predicate: () => boolean, what: string, timeoutMs = 15_000) =>

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { EmbeddedStorage } from '../../collector/storage/embedded-storage.js';
 import { REPO_ROOT } from './agent-process.js';
 import { childEnv } from './child-env.js';
+import { followLogs } from './child-log.js';
 import { waitForChild } from './child-process-waiter.js';
 import { type KafkaBroker, startKafkaBroker } from './kafka-broker/index.js';
 
@@ -73,12 +73,8 @@ export async function startCollector(options: CollectorProcessOptions): Promise<
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv(options.env) },
   );
-  const logs: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
-  createInterface({ input: child.stderr! }).on('line', (text) => {
-    logs.push(
-      text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { msg: text, plain: true },
-    );
+  const logs = followLogs(child.stderr!, () => {
     for (const waiter of waiters) waiter();
   });
   const exited = once(child, 'exit').then(([code, signal]) => ({

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO_ROOT } from './agent-process.js';
 import { childEnv } from './child-env.js';
+import { followLogs } from './child-log.js';
 import { waitForChild } from './child-process-waiter.js';
 
 const CLI = join(REPO_ROOT, 'bin', 'corral.js');
@@ -54,7 +55,6 @@ export async function startCorral(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stdout: string[] = [];
-  const logs: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   const notify = () => {
     for (const waiter of waiters) waiter();
@@ -63,12 +63,7 @@ export async function startCorral(
     stdout.push(line);
     notify();
   });
-  createInterface({ input: child.stderr! }).on('line', (text) => {
-    logs.push(
-      text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { msg: text, plain: true },
-    );
-    notify();
-  });
+  const logs = followLogs(child.stderr!, notify);
   const exited = once(child, 'exit').then(([code, signal]) => ({
     code: code as number | null,
     signal: signal as NodeJS.Signals | null,
