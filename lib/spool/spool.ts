@@ -47,14 +47,11 @@ interface QueuedFrame {
   readonly append: QueuedAppend;
 }
 
-interface Counters {
-  appended: number;
-  acked: number;
-  dropped: Record<DropReason, number>;
-  droppedBytes: Record<DropReason, number>;
-  cursorResets: number;
-  syncErrors: number;
-}
+/** The stats the spool counts itself; the rest are read from its state. */
+type Counters = Pick<
+  SpoolStats,
+  'appended' | 'acked' | 'dropped' | 'droppedBytes' | 'cursorResets' | 'syncErrors'
+>;
 
 export class Spool {
   readonly #settings: SpoolSettings;
