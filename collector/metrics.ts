@@ -65,6 +65,16 @@ export function registerCollectorMetrics(
     "Metric batches dropped as an agent's re-send of a batch stored lately.",
     () => stats.duplicatesDropped,
   );
+  new Counter({
+    name: 'corral_collector_chunk_writes_total',
+    help: "Chunks written (one insert per table each), by why: idle (the partition went quiet for batchIdle), due (batchInterval), rows (batchRows), behind (a backlog's chunk at its age cap), buffer (maxBufferedRows), resumed, stopping.",
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, count] of Object.entries(stats.chunkWrites)) this.inc({ reason }, count);
+    },
+  });
   counter('corral_collector_commits_total', 'Offset commits, one per chunk stored.', () => stats.commits);
   counter(
     'corral_collector_resumed_ranges_total',

@@ -130,6 +130,7 @@ export async function runCollector(
       log,
       batchRows: c.batchRows,
       batchIntervalMs: c.batchInterval,
+      batchIdleMs: c.batchIdle,
       maxBufferedRows: c.maxBufferedRows,
     });
     const source: ConsumerSource =

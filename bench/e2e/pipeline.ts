@@ -59,9 +59,20 @@ const METRICS_PARTITIONS = Number(process.env.BENCH_E2E_METRICS_PARTITIONS ?? 4)
 
 const PRELOAD = join(import.meta.dirname, 'cpu-profile-preload.js');
 
-/** The environment that makes a child profile itself into dir/name (cpu-profile-preload.ts). */
-function profileEnv(dir: string | undefined, name: string): Record<string, string> {
-  return dir === undefined ? {} : { NODE_OPTIONS: `--import ${PRELOAD}`, BENCH_PROFILE_OUT: join(dir, name) };
+/**
+ * The agent's (or corral start's) environment: V8 flags for experiments
+ * (BENCH_E2E_AGENT_NODE_OPTIONS, e.g. `--max-semi-space-size=2`), and with `dir` a CPU profile
+ * into dir/name (cpu-profile-preload.ts).
+ */
+function agentEnv(dir: string | undefined, name: string): Record<string, string> {
+  const flags = [
+    ...(process.env.BENCH_E2E_AGENT_NODE_OPTIONS ?? '').split(' ').filter((f) => f !== ''),
+    ...(dir === undefined ? [] : ['--import', PRELOAD]),
+  ];
+  return {
+    ...(flags.length === 0 ? {} : { NODE_OPTIONS: flags.join(' ') }),
+    ...(dir === undefined ? {} : { BENCH_PROFILE_OUT: join(dir, name) }),
+  };
 }
 
 /** Runs `start` with `env` added to process.env, for a child the helper spawns with it. */
@@ -110,7 +121,7 @@ export async function startKafkaPipeline(options: PipelineOptions): Promise<Pipe
           }),
     });
     started.push(() => collector.stop());
-    agent = await withEnv(profileEnv(options.profileDir, 'agent'), () =>
+    agent = await withEnv(agentEnv(options.profileDir, 'agent'), () =>
       startAgent(
         [
           ...['--sink', 'kafka', '--kafka-brokers', broker.bootstrap.join(',')],
@@ -149,7 +160,7 @@ export async function startAllInOne(options: PipelineOptions): Promise<Pipeline>
   const corral = await startCorral(
     work,
     [...AGENT_FLAGS(options), '--collector-batch-interval', '1s'],
-    profileEnv(options.profileDir, 'start'),
+    agentEnv(options.profileDir, 'start'),
   );
   return {
     mode: 'start',

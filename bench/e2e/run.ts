@@ -14,6 +14,7 @@
  *   --out FILE          also write the document to FILE
  *   BENCH_E2E_PROFILE=DIR  V8 CPU profiles of the agent and the collector (or corral start)
  *   BENCH_E2E_AGENT_ARGS="--flag value ..."  extra agent flags, for experiments
+ *   BENCH_E2E_AGENT_NODE_OPTIONS="--v8-flag ..."  the agent's node flags, for experiments
  *   BENCH_E2E_METRICS_PARTITIONS=N  the metrics topic's partitions (default 4)
  */
 

@@ -7,7 +7,9 @@
  *
  * Every write happens inside kafkajs's eachBatch: kafkajs rejoins the group only once every
  * running eachBatch has returned, so a chunk is never written after its partition went to
- * another member. A partition that has caught up holds its batch until its chunk is due; a
+ * another member. A partition that has caught up holds its batch until nothing new has
+ * arrived for collector.batchIdle (a burst, such as an agent's flush, is over: write it now)
+ * or its chunk is due; if more arrives meanwhile it returns to fetch it into the same chunk. A
  * partition still behind (its fetch stopped short of the high watermark: a backlog) returns
  * at once to fetch more, its chunk growing up to batchRows (or ten batchIntervals of age).
  * The rows held across partitions stay under collector.maxBufferedRows: beyond it chunks are
@@ -25,9 +27,9 @@ import { Chunk, type ChunkRows } from './chunk.js';
 import type { ChunkWriter } from './chunk-writer.js';
 import type { InsertIntents } from './intents.js';
 import { batchKey, type RecentBatches } from './recent-batches.js';
-import { type GroupSession, retrying, StoppingError, waitAlive } from './retry.js';
+import { type GroupSession, keepingAlive, retrying, StoppingError, waitAlive } from './retry.js';
 import { SerialLock } from './serial-lock.js';
-import type { PipelineStats } from './stats.js';
+import type { ChunkWriteReason, PipelineStats } from './stats.js';
 
 /** A consumed message (kafkajs's KafkaMessage, the fields used). */
 export interface ConsumedMessage {
@@ -57,7 +59,15 @@ export interface BatchControl extends GroupSession {
   resolveOffset(offset: string): void;
   /** Commits `offset` as the partition's next offset to read. */
   commit(topic: string, partition: number, offset: bigint): Promise<void>;
+  /**
+   * Waits up to `ms` for the partition to hold a message at or past `offset` (see MoreAfter).
+   * A source that cannot tell leaves it out: caught-up chunks then wait to be due.
+   */
+  awaitMore?(topic: string, partition: number, offset: bigint, ms: number): Promise<MoreAfter>;
 }
+
+/** 'more' arrived; nothing did ('quiet'); or it could not be told ('unknown'). */
+export type MoreAfter = 'more' | 'quiet' | 'unknown';
 
 export interface PipelineOptions {
   topics: CollectorTopics;
@@ -73,6 +83,8 @@ export interface PipelineOptions {
   log: RateLimitedLog;
   batchRows: number;
   batchIntervalMs: number;
+  /** A caught-up partition's chunk is written once nothing new arrived for this long (collector.batchIdle). */
+  batchIdleMs: number;
   maxBufferedRows: number;
 }
 
@@ -187,7 +199,7 @@ export class Pipeline {
     const { decoder, enricher, deadLetters, stats } = this.options;
     const offset = BigInt(message.offset);
     // A resumed range ends before this message: write it as it was recorded.
-    if (state.target !== undefined && offset >= state.target) await this.write(state, control);
+    if (state.target !== undefined && offset >= state.target) await this.write(state, control, 'resumed');
     const decoded = await retrying(
       control,
       () => decoder.decode({ topic: state.topic, key: message.key, value: message.value }),
@@ -230,7 +242,7 @@ export class Pipeline {
     chunk.end = offset + 1n;
     control.resolveOffset(message.offset);
     if (chunk.target === undefined && chunk.rows.rows >= this.options.batchRows)
-      await this.write(state, control);
+      await this.write(state, control, 'rows');
   }
 
   /** The record, or undefined for a metric batch stored lately (an agent's re-send). */
@@ -269,7 +281,7 @@ export class Pipeline {
     if (chunk === undefined) return;
     const caughtUp = batch.fetchedUpTo >= batch.highWatermark;
     if (chunk.target !== undefined) {
-      if (chunk.completeAt(batch.fetchedUpTo) || caughtUp) await this.write(state, control);
+      if (chunk.completeAt(batch.fetchedUpTo) || caughtUp) await this.write(state, control, 'resumed');
       return;
     }
     const age = performance.now() - chunk.startedAt;
@@ -277,21 +289,51 @@ export class Pipeline {
     // inserts; the latency batchInterval bounds is lost to the lag anyway. Capped, so a
     // partition that stays a little behind still writes regularly.
     if (!caughtUp && age < this.options.batchIntervalMs * BEHIND_INTERVALS) return;
+    let reason: ChunkWriteReason = caughtUp ? 'due' : 'behind';
     const dueIn = this.options.batchIntervalMs - age;
-    if (dueIn > 0) {
+    if (dueIn > 0 && caughtUp) {
       try {
-        await waitAlive(control, dueIn);
+        const settled = await this.settle(batch, control, dueIn);
+        if (settled === 'more') return;
+        reason = settled;
       } catch (error) {
         // Stopping: write what is held now rather than have it read again.
         if (!(error instanceof StoppingError)) throw error;
+        reason = 'stopping';
       }
     }
-    await this.write(state, control);
+    await this.write(state, control, reason);
+  }
+
+  /**
+   * A caught-up partition's wait before its chunk is written: 'more' when messages arrived
+   * within batchIdle (fetch them into the chunk), 'idle' when none did (the burst is over),
+   * 'due' once the chunk is due (`dueIn` ms). Without a source that can tell, the wait is `dueIn`.
+   */
+  private async settle(
+    batch: ConsumedBatch,
+    control: BatchControl,
+    dueIn: number,
+  ): Promise<'more' | 'idle' | 'due'> {
+    const idleMs = this.options.batchIdleMs;
+    if (control.awaitMore !== undefined && idleMs < dueIn) {
+      if (!control.isRunning()) throw new StoppingError('the consumer is stopping');
+      const started = performance.now();
+      const more = await keepingAlive(control, () =>
+        control.awaitMore!(batch.topic, batch.partition, batch.fetchedUpTo, idleMs),
+      );
+      if (more === 'more') return 'more';
+      if (more === 'quiet') return 'idle';
+      dueIn -= performance.now() - started;
+    }
+    if (dueIn > 0) await waitAlive(control, dueIn);
+    return 'due';
   }
 
   /** Writes the partition's chunk (retrying until it is stored and committed) and starts the next. */
-  private async write(state: PartitionState, control: BatchControl): Promise<void> {
+  private async write(state: PartitionState, control: BatchControl, reason: ChunkWriteReason): Promise<void> {
     const chunk = this.chunkOf(state);
+    this.options.stats.chunkWrites[reason]++;
     this.writing++;
     try {
       await this.options.writer.write(chunk, control, () =>
@@ -323,13 +365,14 @@ export class Pipeline {
     while (this.bufferedRows > 0 && this.bufferedRows + rows > limit) {
       const own = state.chunk;
       if (own !== undefined && own.target === undefined && own.rows.rows > 0) {
-        await this.write(state, control);
+        await this.write(state, control, 'buffer');
         continue;
       }
       const other = this.largestIdleChunk(state);
       if (other !== undefined) {
         await other.lock.run(async () => {
-          if (other.chunk !== undefined && other.chunk.target === undefined) await this.write(other, control);
+          if (other.chunk !== undefined && other.chunk.target === undefined)
+            await this.write(other, control, 'buffer');
         });
         continue;
       }
@@ -355,3 +398,4 @@ export class Pipeline {
 function rowsOf(record: CollectorRecord): number {
   return record.type === 'metrics' ? record.datapoints.length : 1;
 }
+

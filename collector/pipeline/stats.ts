@@ -1,6 +1,13 @@
 /** What the pipeline counts, read by the /metrics collectors (collector/metrics.ts) and tests. */
 import type { TopicKind } from '../sources/kafka/topics.js';
 
+/**
+ * Why a chunk was written: its partition went quiet (batchIdle), it was due (batchInterval),
+ * it reached batchRows, it was a backlog's chunk at its age cap, the buffer needed room, a
+ * resumed range was complete, or the consumer was stopping.
+ */
+export type ChunkWriteReason = 'idle' | 'due' | 'rows' | 'behind' | 'buffer' | 'resumed' | 'stopping';
+
 export class PipelineStats {
   /** Messages consumed, by topic kind. */
   readonly consumed: Record<TopicKind, number> = { metrics: 0, events: 0, metadata: 0 };
@@ -12,6 +19,16 @@ export class PipelineStats {
   insertFailures = 0;
   /** Metric batches dropped because the same batch was stored lately (an agent's re-send). */
   duplicatesDropped = 0;
+  /** Chunks written, by why (one insert per table each). */
+  readonly chunkWrites: Record<ChunkWriteReason, number> = {
+    idle: 0,
+    due: 0,
+    rows: 0,
+    behind: 0,
+    buffer: 0,
+    resumed: 0,
+    stopping: 0,
+  };
   /** Offset commits that succeeded. */
   commits = 0;
   /** Consumer restarts after crashes kafkajs would not restart from (collector/sources/kafka/consumer.ts). */

@@ -427,6 +427,11 @@ const collector = {
     default: '1s',
     description: 'Longest time consumed rows wait before they are inserted.',
   }),
+  batchIdle: setting(duration({ min: '10ms' }), {
+    default: '200ms',
+    description:
+      "A caught-up partition's rows are inserted once nothing new has arrived on it for this long (a burst such as an agent's flush is complete), or after batchInterval; at or above batchInterval it has no effect.",
+  }),
   maxBufferedRows: setting(int({ min: 1000 }), {
     default: 1_000_000,
     description:

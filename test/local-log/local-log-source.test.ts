@@ -132,4 +132,31 @@ describe('LocalLogSource', () => {
     }
     expect(partitions.size).toBe(3);
   });
+  it("tells a waiting handler 'more' at the next append and 'quiet' when none comes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'corral-local-log-'));
+    dirs.push(dir);
+    const log = await openLog(dir);
+    await append(log, ['a']);
+    const answers: string[] = [];
+    const handler: BatchHandler = {
+      reset: () => {},
+      async handle(batch, control) {
+        const value = String(batch.messages.at(-1)!.value);
+        if (value === 'a') {
+          // Appended while the handler waits: 'more', well before the wait's end.
+          const waiting = control.awaitMore!(batch.topic, batch.partition, batch.fetchedUpTo, 60_000);
+          await append(log, ['b']);
+          answers.push(await waiting);
+        } else {
+          answers.push(await control.awaitMore!(batch.topic, batch.partition, batch.fetchedUpTo, 200));
+        }
+        await control.commit(batch.topic, batch.partition, batch.fetchedUpTo);
+      },
+    };
+    const source = new LocalLogSource({ log, handler, logger, drainTimeoutMs: 100 });
+    await source.start();
+    await vi.waitFor(() => expect(answers).toEqual(['more', 'quiet']), { timeout: 10_000, interval: 10 });
+    await source.stop();
+    await log.close();
+  });
 });

@@ -10,6 +10,7 @@ import { type KafkaClientSettings, kafkaConfig } from '../../../lib/kafka/client
 import { registerKafkaCodecs } from '../../../lib/kafka/compression.js';
 import type { BatchControl, ConsumedBatch } from '../../pipeline/pipeline.js';
 import type { ConsumerSource } from '../source.js';
+import { EndOffsetWatch } from './end-offsets.js';
 
 /** What consumed batches go to. */
 export interface BatchHandler {
@@ -40,8 +41,15 @@ const HEARTBEATS_PER_SESSION = 3;
 /** Longest a fetch waits for new messages on caught-up partitions. */
 const MAX_FETCH_WAIT_MS = 500;
 /**
- * Partitions handled at once: a caught-up partition's handler waits for its chunk to be due,
- * and partitions waiting together take one batchInterval, not one each.
+ * Bytes a fetch takes per partition and in all (kafkajs: 1 MiB and 10 MiB). A busy agent's
+ * flush is several MiB on one partition (its node-level StatsD series share a key); at 1 MiB
+ * it took six fetch rounds, each held up by the other partitions' writes.
+ */
+const MAX_FETCH_BYTES_PER_PARTITION = 8 * 1024 * 1024;
+const MAX_FETCH_BYTES = 32 * 1024 * 1024;
+/**
+ * Partitions handled at once: a caught-up partition's handler waits for more (batchIdle) or for
+ * its chunk to be due, and partitions waiting together take one wait, not one each.
  */
 const PARTITIONS_AT_ONCE = 32;
 /**
@@ -60,6 +68,7 @@ const NOT_RESTARTABLE =
 export class KafkaSource implements ConsumerSource {
   readonly notConnectedReason = 'not in the Kafka consumer group';
   private readonly consumer: Consumer;
+  private readonly endOffsets: EndOffsetWatch;
   private joined = false;
   private stopped = false;
   /** When the restarts of the last RESTART_WINDOW_MS happened. */
@@ -77,10 +86,14 @@ export class KafkaSource implements ConsumerSource {
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: Math.floor(options.sessionTimeoutMs / HEARTBEATS_PER_SESSION),
       maxWaitTimeInMs: MAX_FETCH_WAIT_MS,
+      maxBytesPerPartition: MAX_FETCH_BYTES_PER_PARTITION,
+      maxBytes: MAX_FETCH_BYTES,
       allowAutoTopicCreation: false,
       // Aborted transactions (an agent's failed send, which it sends again) are not read.
       readUncommitted: false,
     });
+    // No retries: a read that fails is simply not an answer (awaitMore says 'unknown').
+    this.endOffsets = new EndOffsetWatch(new Kafka(kafkaConfig(options.client, { retries: 0 })).admin());
     this.watch();
   }
 
@@ -98,7 +111,8 @@ export class KafkaSource implements ConsumerSource {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
-      eachBatch: (payload) => options.handler.handle(consumedBatch(payload.batch), control(payload)),
+      eachBatch: (payload) =>
+        options.handler.handle(consumedBatch(payload.batch), control(payload, this.endOffsets)),
     });
   }
 
@@ -107,6 +121,7 @@ export class KafkaSource implements ConsumerSource {
     this.stopped = true;
     clearTimeout(this.restartTimer);
     await this.consumer.disconnect();
+    await this.endOffsets.close();
     this.joined = false;
   }
 
@@ -188,8 +203,9 @@ function consumedBatch(batch: Batch): ConsumedBatch {
   };
 }
 
-function control(payload: EachBatchPayload): BatchControl {
+function control(payload: EachBatchPayload, endOffsets: EndOffsetWatch): BatchControl {
   return {
+    awaitMore: (topic, partition, offset, ms) => endOffsets.awaitMore(topic, partition, offset, ms),
     heartbeat: payload.heartbeat,
     isRunning: payload.isRunning,
     resolveOffset: payload.resolveOffset,

@@ -9,9 +9,11 @@ import type { Logger } from 'pino';
 import type { LocalLog, LogPartition } from '../../../lib/local-log/local-log.js';
 import { positionNumber } from '../../../lib/spool/position.js';
 import type { SpoolEntry } from '../../../lib/spool/types.js';
-import type { BatchControl, ConsumedBatch, ConsumedMessage } from '../../pipeline/pipeline.js';
+import type { BatchControl, ConsumedBatch, ConsumedMessage, MoreAfter } from '../../pipeline/pipeline.js';
 import type { BatchHandler } from '../kafka/consumer.js';
 import type { ConsumerSource } from '../source.js';
+
+type AppendWait = ReturnType<LocalLog['nextAppend']>;
 
 export interface LocalLogSourceOptions {
   log: LocalLog;
@@ -89,7 +91,10 @@ export class LocalLogSource implements ConsumerSource {
       try {
         await handler.handle(
           batch,
-          reader.control(() => !this.stopping),
+          reader.control(
+            () => !this.stopping,
+            () => this.options.log.nextAppend(partition.topic),
+          ),
         );
       } catch (error) {
         // Every topic stops: the pipeline's state is shared, and resetting it under the other
@@ -140,8 +145,7 @@ class PartitionReader {
   batch(entries: readonly SpoolEntry[]): ConsumedBatch {
     const first = positionNumber(entries[0]!.position);
     const fetchedUpTo = positionNumber(entries.at(-1)!.position) + 1n;
-    // More is waiting when the spool holds records beyond those handed out.
-    const behind = this.partition.spool.stats.records > this.pending.length;
+    const behind = this.holdsMore;
     return {
       topic: this.partition.topic,
       partition: this.partition.partition,
@@ -152,13 +156,32 @@ class PartitionReader {
     };
   }
 
-  control(isRunning: () => boolean): BatchControl {
+  control(isRunning: () => boolean, nextAppend: () => AppendWait): BatchControl {
     return {
       heartbeat: () => Promise.resolve(),
       isRunning,
       resolveOffset: () => {},
       commit: (_topic, _partition, offset) => this.commit(offset),
+      awaitMore: (_topic, _partition, _offset, ms) => this.awaitMore(nextAppend, ms),
     };
+  }
+
+  /** More than was handed out: at once if the log holds it, else at the next append within `ms`. */
+  private async awaitMore(nextAppend: () => AppendWait, ms: number): Promise<MoreAfter> {
+    const next = nextAppend();
+    const timer = setTimeout(next.wake, ms);
+    if (this.holdsMore) next.wake();
+    try {
+      await next.promise;
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.holdsMore ? 'more' : 'quiet';
+  }
+
+  /** The log holds records beyond those handed out. */
+  private get holdsMore(): boolean {
+    return this.partition.spool.stats.records > this.pending.length;
   }
 
   /** Acknowledges every entry before `offset` (one past the last stored). */
