@@ -52,6 +52,7 @@ describe('configuration schema', () => {
         cluster: '',
         batchRows: 100_000,
         batchInterval: 1000,
+        batchIdle: 200,
         maxBufferedRows: 1_000_000,
         deadLetterTopic: '',
         ttlDatapoints: 30 * 86_400_000,
