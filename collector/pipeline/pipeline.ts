@@ -398,4 +398,3 @@ export class Pipeline {
 function rowsOf(record: CollectorRecord): number {
   return record.type === 'metrics' ? record.datapoints.length : 1;
 }
-
