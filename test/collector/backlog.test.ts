@@ -2,9 +2,8 @@ import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { expect, test } from 'vitest';
 import { runCollector } from '../../collector/run.js';
-import type { InsertOptions, InsertPayload, Storage } from '../../collector/storage/storage.js';
 import { queryDataDir } from '../helpers/collector-process.js';
-import { inProcessCollector } from '../helpers/in-process-collector.js';
+import { inProcessCollector, recordDatapointInserts } from '../helpers/in-process-collector.js';
 import { batchMessage, testBatch } from '../helpers/metric-batches.js';
 
 const BATCHES = 200;
@@ -38,21 +37,8 @@ test('a backlog goes in as inserts of batchRows, each datapoint once', { timeout
 
   // A short interval: a policy writing every interval would make many small inserts here.
   const config = collector.config({ batchRows: BATCH_ROWS, batchInterval: 200 });
-  const datapointInserts: number[] = [];
-  const running = await runCollector(config, pino({ level: 'silent' }), {
-    env: {},
-    wrapStorage: (inner) =>
-      Object.create(inner, {
-        insert: {
-          value: async (payload: InsertPayload, options: InsertOptions) => {
-            await inner.insert(payload, options);
-            // The collector's own metrics (collector/sources/self/) are inserted beside the backlog.
-            if (payload.table === 'datapoints' && !options.dedupToken.startsWith('self/'))
-              datapointInserts.push(payload.rows);
-          },
-        },
-      }) as Storage,
-  });
+  const { inserts: datapointInserts, wrapStorage } = recordDatapointInserts();
+  const running = await runCollector(config, pino({ level: 'silent' }), { env: {}, wrapStorage });
   await expect
     .poll(() => running.stats.datapointsStored, { timeout: 40_000, interval: 100 })
     .toBe(BATCHES * POINTS);

@@ -6,9 +6,8 @@
 import { pino } from 'pino';
 import { expect, test } from 'vitest';
 import { runCollector } from '../../collector/run.js';
-import type { InsertOptions, InsertPayload, Storage } from '../../collector/storage/storage.js';
 import { queryDataDir } from '../helpers/collector-process.js';
-import { inProcessCollector } from '../helpers/in-process-collector.js';
+import { inProcessCollector, recordDatapointInserts } from '../helpers/in-process-collector.js';
 import { batchMessage, rawProducer, testBatch } from '../helpers/metric-batches.js';
 
 const POINTS = 50;
@@ -21,20 +20,8 @@ test('a burst is written once it is over, as one chunk, without waiting for batc
 }, async () => {
   // batchInterval far beyond the test's timeout: only the quiet rule can write these rows.
   const config = collector.config({ batchInterval: 10 * 60_000, batchIdle: 2000 });
-  const datapointInserts: number[] = [];
-  const running = await runCollector(config, pino({ level: 'silent' }), {
-    env: {},
-    wrapStorage: (inner) =>
-      Object.create(inner, {
-        insert: {
-          value: async (payload: InsertPayload, options: InsertOptions) => {
-            await inner.insert(payload, options);
-            if (payload.table === 'datapoints' && !options.dedupToken.startsWith('self/'))
-              datapointInserts.push(payload.rows);
-          },
-        },
-      }) as Storage,
-  });
+  const { inserts: datapointInserts, wrapStorage } = recordDatapointInserts();
+  const running = await runCollector(config, pino({ level: 'silent' }), { env: {}, wrapStorage });
   collector.running = running;
   const producer = await rawProducer(collector.broker.bootstrap);
   try {

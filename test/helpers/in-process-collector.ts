@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { RunningCollector } from '../../collector/run.js';
+import type { InsertOptions, InsertPayload, Storage } from '../../collector/storage/storage.js';
 import { type CorralConfig, defaultConfig } from '../../lib/config/schema.js';
 import { startBrokerWithCollectorTopics } from './collector-process.js';
 import type { KafkaBroker } from './kafka-broker/index.js';
@@ -40,4 +41,23 @@ export function inProcessCollector(prefix: string, partitions: number, dirPrefix
     rmSync(fixture.dataDir, { recursive: true, force: true });
   });
   return fixture;
+}
+
+/**
+ * A runCollector `wrapStorage` that notes the rows of each acknowledged insert into
+ * `datapoints`, leaving out the collector's own metrics (collector/sources/self/).
+ */
+export function recordDatapointInserts(): { inserts: number[]; wrapStorage: (inner: Storage) => Storage } {
+  const inserts: number[] = [];
+  const wrapStorage = (inner: Storage) =>
+    Object.create(inner, {
+      insert: {
+        value: async (payload: InsertPayload, options: InsertOptions) => {
+          await inner.insert(payload, options);
+          if (payload.table === 'datapoints' && !options.dedupToken.startsWith('self/'))
+            inserts.push(payload.rows);
+        },
+      },
+    }) as Storage;
+  return { inserts, wrapStorage };
 }

@@ -31,8 +31,9 @@ export class EndOffsetWatch {
   constructor(private readonly admin: Admin) {}
 
   /**
-   * 'more' as soon as the partition holds a message at or past `offset`, 'quiet' when reads
-   * throughout `ms` found none, 'unknown' when no read succeeded (brokers away).
+   * 'more' as soon as the partition holds a message at or past `offset`; after `ms`, 'quiet'
+   * when a read begun during the wait succeeded and none found more, 'unknown' when no read
+   * succeeded (brokers away).
    */
   awaitMore(topic: string, partition: number, offset: bigint, ms: number): Promise<MoreAfter> {
     if (this.closed) return Promise.resolve('unknown');
