@@ -62,11 +62,13 @@ export interface PipelineSample {
   atMs: number;
   /** Records the agent's spool holds: not yet acknowledged by Kafka (under corral start: not yet stored). */
   spooled: number;
+  /** Records Kafka has acknowledged so far (0 under corral start, which has no Kafka). */
+  sent: number;
   /** The collector's datapoints stored so far. */
   stored: number;
 }
 
-/** Samples the agent's spool and the collector's stored count every `everyMs`, for the flush timeline. */
+/** Samples the agent's spool and sends and the collector's stored count every `everyMs`, for the flush timeline. */
 export function samplePipeline(
   agentUrl: string,
   collectorUrl: string,
@@ -78,11 +80,12 @@ export function samplePipeline(
     while (!stopped) {
       const started = performance.now();
       try {
-        const [spooled, stored] = await Promise.all([
+        const [spooled, sent, stored] = await Promise.all([
           metric(agentUrl, 'corral_spool_records'),
+          metric(agentUrl, 'corral_kafka_records_sent_total'),
           metric(collectorUrl, 'corral_collector_datapoints_stored_total'),
         ]);
-        samples.push({ atMs: Date.now(), spooled, stored });
+        samples.push({ atMs: Date.now(), spooled, sent, stored });
       } catch {
         // Missed sample.
       }
@@ -100,34 +103,54 @@ export function samplePipeline(
   };
 }
 
+/** When `value` last rose between two samples, or undefined. */
+function lastRise(
+  samples: readonly PipelineSample[],
+  value: (s: PipelineSample) => number,
+): number | undefined {
+  let at: number | undefined;
+  for (let i = 1; i < samples.length; i++)
+    if (value(samples[i]!) > value(samples[i - 1]!)) at = samples[i]!.atMs;
+  return at;
+}
+
 /**
- * After each flush boundary: when the agent's spool was empty again (its records acknowledged
- * by Kafka, or stored under corral start) and when the collector's stored count last rose
- * before the next boundary (the flush stored), in ms after the boundary; medians over `boundaries`.
+ * After each flush boundary, in ms after it, medians over `boundaries`: when the agent's spool
+ * last grew before the next boundary (the interval's records all encoded and spooled), when
+ * Kafka last acknowledged records (all of them in Kafka; null under corral start), and when
+ * the collector's stored count last rose (the interval stored). The spool being empty says
+ * little: it is empty between one source's records and the next's (a cgroup scrape's are
+ * sent before the StatsD flush is even spooled).
  */
 export function flushTimeline(
   samples: readonly PipelineSample[],
   boundaries: readonly number[],
   flushMs: number,
 ) {
-  const spoolEmpty: number[] = [];
-  const storedDone: number[] = [];
+  const spooled: number[] = [];
+  const inKafka: number[] = [];
+  const stored: number[] = [];
   for (const b of boundaries) {
-    const within = samples.filter((s) => s.atMs >= b && s.atMs < b + flushMs);
-    const firstFull = within.findIndex((s) => s.spooled > 0);
-    if (firstFull >= 0) {
-      const empty = within.slice(firstFull).find((s) => s.spooled === 0);
-      if (empty !== undefined) spoolEmpty.push(empty.atMs - b);
+    // From the sample before the boundary, so that a rise right at it counts.
+    const within = samples.filter((s) => s.atMs >= b - 250 && s.atMs < b + flushMs);
+    for (const [list, value] of [
+      [spooled, (s: PipelineSample) => s.spooled],
+      [inKafka, (s: PipelineSample) => s.sent],
+      [stored, (s: PipelineSample) => s.stored],
+    ] as const) {
+      const at = lastRise(within, value);
+      if (at !== undefined) list.push(at - b);
     }
-    let lastRise: number | undefined;
-    for (let i = 1; i < within.length; i++)
-      if (within[i]!.stored > within[i - 1]!.stored) lastRise = within[i]!.atMs;
-    if (lastRise !== undefined) storedDone.push(lastRise - b);
   }
   const median = (v: number[]) =>
     percentile(
       [...v].sort((a, b) => a - b),
       50,
     );
-  return { spoolEmptyMs: median(spoolEmpty), storedMs: median(storedDone), flushes: boundaries.length };
+  return {
+    spooledMs: median(spooled),
+    inKafkaMs: median(inKafka),
+    storedMs: median(stored),
+    flushes: boundaries.length,
+  };
 }

@@ -16,6 +16,7 @@
  *   BENCH_E2E_AGENT_ARGS="--flag value ..."  extra agent flags, for experiments
  *   BENCH_E2E_AGENT_NODE_OPTIONS="--v8-flag ..."  the agent's node flags, for experiments
  *   BENCH_E2E_METRICS_PARTITIONS=N  the metrics topic's partitions (default 4)
+ *   BENCH_E2E_PIN=1     through Kafka, the collector and the load on CPU 1: the agent has CPU 0
  */
 
 import { execFileSync } from 'node:child_process';
@@ -59,6 +60,19 @@ const TARGET_AGENT_RSS_MB = 150;
 const TARGET_LATENCY_MS = FLUSH_MS + 2_000;
 
 const progress = (message: string) => process.stderr.write(`[bench:e2e] ${message}\n`);
+
+/**
+ * BENCH_E2E_PIN=1: through Kafka, the collector (all its threads, the engine's included), this
+ * runner and the load generator it starts next are kept on CPU 1, so the agent has CPU 0 to
+ * itself (and CPU 1 when it is free), as on a node where the collector runs elsewhere.
+ */
+const PIN = process.env.BENCH_E2E_PIN === '1';
+
+function pinOffAgent(collectorPid: number): void {
+  for (const pid of [collectorPid, process.pid])
+    execFileSync('taskset', ['-a', '-p', '-c', '1', String(pid)], { stdio: 'ignore' });
+  progress('kafka: collector, runner and load generator pinned to CPU 1 (BENCH_E2E_PIN)');
+}
 
 /**
  * The series: 10 containers on their own ports (half the series), 10 naming themselves with the
@@ -171,6 +185,7 @@ async function runMode(mode: 'kafka' | 'start', cgroupRoot: string): Promise<Mod
       peakRssMb: processUsage(pipeline.agentPid).peakRssMb,
     };
     progress(`${mode}: agent before the load: rss ${agentIdle.rssMb} MB (peak ${agentIdle.peakRssMb})`);
+    if (PIN && mode === 'kafka') pinOffAgent(pipeline.collectorPid);
     load = await startLoadGenerator(groups(), ports);
     progress(
       `${mode}: ${endpoints.length} container ports; load pool ${load.pool.packets} packets, ` +
@@ -183,7 +198,7 @@ async function runMode(mode: 'kafka' | 'start', cgroupRoot: string): Promise<Mod
       `${s.timerSamples.stored}/${s.timerSamples.sent}, markers ${s.latencyMs.seen}/${s.latencyMs.markers}), ` +
       `agent received ${s.agent.linesReceived}/${s.linesSent} lines, kernel drops ${s.agent.kernelDrops}, ` +
       `latency p50 ${s.latencyMs.p50} p99 ${s.latencyMs.p99} ms (trend ${s.latencyMs.trend}; after a flush: ` +
-      `spool empty +${s.flushTimeline.spoolEmptyMs} ms, stored +${s.flushTimeline.storedMs} ms), agent cpu ${s.agent.cpuCores} ` +
+      `spooled +${s.flushTimeline.spooledMs} ms, in Kafka +${s.flushTimeline.inKafkaMs} ms, stored +${s.flushTimeline.storedMs} ms), agent cpu ${s.agent.cpuCores} ` +
       `rss ${s.agent.rssMb} MB (peak ${s.agent.peakRssMb}), live series ${s.agent.liveSeries}, ` +
       `collector cpu ${s.collector?.cpuCores ?? '-'} peak rss ${s.collector?.peakRssMb ?? '-'} MB, ` +
       `inserts ${s.collectorInserts.count} (mean ${s.collectorInserts.meanRows} rows, ${s.collectorInserts.meanSeconds} s, ` +

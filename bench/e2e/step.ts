@@ -73,11 +73,11 @@ export interface StepResult {
     trend: number | null;
   };
   /**
-   * After each flush of the load's intervals (medians): when the agent's spool was empty again
-   * (records acknowledged by Kafka; under corral start, stored) and when the collector's stored
-   * count last rose before the next flush, ms after the flush boundary.
+   * After each flush of the load's intervals (medians, ms after the flush boundary): when the
+   * agent's spool last grew, when Kafka last acknowledged records (null under corral start)
+   * and when the collector's stored count last rose, each before the next boundary.
    */
-  flushTimeline: { spoolEmptyMs: number | null; storedMs: number | null; flushes: number };
+  flushTimeline: ReturnType<typeof flushTimeline>;
   /** Zero loss, and not falling behind (latency trend under half a flush interval). */
   sustained: boolean;
   settleSeconds: number;
