@@ -110,8 +110,8 @@ export async function startKafkaPipeline(options: PipelineOptions): Promise<Pipe
       topicPrefix: PREFIX,
       dataDir: join(work, 'clickhouse'),
       groupId: 'bench-e2e',
-      // The collector's default batch interval (the helper's is short, for tests).
-      args: ['--collector-batch-interval', '1s'],
+      // The collector's default batching (the helper's batchIdle is shorter, for tests).
+      args: ['--collector-batch-interval', '1s', '--collector-batch-idle', '200ms'],
       // The collector's environment drops CORRAL_* variables: the profile directory goes as a flag.
       ...(options.profileDir === undefined
         ? {}
