@@ -23,6 +23,7 @@
  */
 import type { Datapoint, MetricKind, SketchSnapshot, TimerSummary } from '../model/datapoint.js';
 import { DIMENSION_KEYS, type Dimensions } from '../model/dimensions.js';
+import { PercentileRecords } from '../model/percentile-record.js';
 import type { MetricBatch } from './datapoint-codec.js';
 import { WireError } from './errors.js';
 
@@ -48,6 +49,11 @@ const CACHE_SLOTS = 4096;
 const cachedStrings: string[] = new Array<string>(CACHE_SLOTS).fill('');
 const cachedBytes = new Uint8Array(CACHE_SLOTS * CACHED_LENGTH);
 const cachedView = new DataView(cachedBytes.buffer);
+
+/** Timer percentiles: the makers of their records, and one map's entries as they are read. */
+const percentileRecords = new PercentileRecords();
+const percentileKeys: string[] = [];
+const percentileValues: number[] = [];
 
 /**
  * Decodes the MetricBatch datum that fills `bytes` from `offset` to the end. Throws WireError
@@ -135,7 +141,7 @@ class DatumReader {
       max: this.double(),
       mean: this.double(),
       stddev: this.double(),
-      percentiles: this.doubleMap(),
+      percentiles: this.percentiles(),
       approximate: this.boolean(),
     };
     if (this.branch('sketch')) timer.sketch = this.sketch();
@@ -165,16 +171,19 @@ class DatumReader {
     return map;
   }
 
-  private doubleMap(): Record<string, number> {
-    const map: Record<string, number> = {};
+  /** A double map, built as percentile-record.ts builds it (compactly, for index-like keys). */
+  private percentiles(): Record<string, number> {
+    const keys = percentileKeys;
+    const values = percentileValues;
+    keys.length = 0;
+    values.length = 0;
     for (let count = this.blockCount(); count !== 0; count = this.blockCount()) {
       for (let i = 0; i < count; i++) {
-        const key = this.string();
-        if (key === '__proto__') defineEntry(map, key, this.double());
-        else map[key] = this.double();
+        keys.push(this.string());
+        values.push(this.double());
       }
     }
-    return map;
+    return percentileRecords.make(keys, values);
   }
 
   private doubleArray(): number[] {

@@ -1,4 +1,5 @@
 import type { Datapoint } from '../../../lib/model/datapoint.js';
+import { type PercentileRecordMaker, percentileRecordMaker } from '../../../lib/model/percentile-record.js';
 import { resolveIdentity, type SeriesIdentity } from '../../sources/statsd/identity.js';
 import type { KindCode, StatsdLine } from '../../sources/statsd/line-parser.js';
 import { hashRawKey, KeyHasher } from '../../sources/statsd/raw-hash.js';
@@ -81,7 +82,7 @@ export class StatsdAggregator {
   private timestamped = new Map<string, TimestampedSeries>();
   private readonly limits: SeriesLimits;
   private readonly ttlGenerations: number;
-  private readonly percentileKeys: string[];
+  private readonly percentileRecord: PercentileRecordMaker;
   /** Interval number; a series' lastSeen is the generation of its last sample. */
   private generation = 0;
   private aliases = 0;
@@ -104,7 +105,7 @@ export class StatsdAggregator {
       sketchRelativeAccuracy: options.sketchRelativeAccuracy ?? 0.01,
     };
     this.ttlGenerations = Math.max(1, Math.ceil(options.idleTtlMs / options.flushIntervalMs));
-    this.percentileKeys = options.percentiles.map((p) => String(p));
+    this.percentileRecord = percentileRecordMaker(options.percentiles.map((p) => String(p)));
   }
 
   /**
@@ -326,7 +327,7 @@ export class StatsdAggregator {
       timeMs,
       intervalSeconds: intervalMs / 1000,
       percentiles: this.options.percentiles,
-      percentileKeys: this.percentileKeys,
+      percentileRecord: this.percentileRecord,
       out: [],
     };
     this.generation++;

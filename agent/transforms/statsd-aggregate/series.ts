@@ -1,4 +1,5 @@
 import type { Datapoint, MetricKind, TimerSummary } from '../../../lib/model/datapoint.js';
+import type { PercentileRecordMaker } from '../../../lib/model/percentile-record.js';
 import { tagsFromKey } from '../../sources/statsd/identity.js';
 import type { StatsdLine } from '../../sources/statsd/line-parser.js';
 import { DDSketch } from './ddsketch.js';
@@ -19,7 +20,8 @@ export interface FlushContext {
   timeMs: number;
   intervalSeconds: number;
   percentiles: readonly number[];
-  percentileKeys: readonly string[];
+  /** Builds a timer's percentile record from its values, in the order of percentiles. */
+  percentileRecord: PercentileRecordMaker;
   out: Datapoint[];
 }
 
@@ -205,20 +207,18 @@ export class TimerSeries extends Series {
   }
 
   private percentiles(ctx: FlushContext): Record<string, number> {
-    const result: Record<string, number> = {};
-    const { percentiles, percentileKeys } = ctx;
+    const { percentiles } = ctx;
     if (this.sketch !== null) {
+      const values = new Array<number>(percentiles.length);
       for (let i = 0; i < percentiles.length; i++) {
         const rank = Math.ceil((percentiles[i]! / 100) * this.count - 1e-9 * this.count);
         const v = this.sketch.valueAtRank(Math.max(1, rank));
         // The sketch's bin midpoint can step past the exact extremes; clamp to them.
-        result[percentileKeys[i]!] = Math.min(this.max, Math.max(this.min, v));
+        values[i] = Math.min(this.max, Math.max(this.min, v));
       }
-      return result;
+      return ctx.percentileRecord(values);
     }
-    const values = nearestRank(this.samples!, this.weights, this.n, percentiles);
-    for (let i = 0; i < percentiles.length; i++) result[percentileKeys[i]!] = values[i]!;
-    return result;
+    return ctx.percentileRecord(nearestRank(this.samples!, this.weights, this.n, percentiles));
   }
 
   private reset(): void {
