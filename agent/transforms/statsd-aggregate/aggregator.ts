@@ -15,6 +15,7 @@ import {
   TimerSeries,
 } from './series.js';
 import { SeriesTable } from './series-table.js';
+import { SharedIdentities } from './shared-identities.js';
 
 export interface AggregatorOptions {
   percentiles: readonly number[];
@@ -35,7 +36,7 @@ const SERIES_PER_STEP = 256;
 /** How long a flush may hold the event loop before it lets the sockets be read. */
 const DEFAULT_SLICE_MS = 5;
 
-type SeriesClass = new (name: string, tagsKey: string, containerId: string) => Series;
+type SeriesClass = new (name: string, tags: Readonly<Record<string, string>>, containerId: string) => Series;
 const SERIES_CLASSES: readonly SeriesClass[] = [CounterSeries, GaugeSeries, TimerSeries, SetSeries];
 
 /** The series of one container (or of no container), by raw key. */
@@ -87,6 +88,7 @@ export class StatsdAggregator {
   private generation = 0;
   private aliases = 0;
   private readonly hasher = new KeyHasher();
+  private readonly shared = new SharedIdentities();
 
   liveSeries = 0;
   readonly dropped: Record<DropReason, number> = { cardinality_total: 0, cardinality_container: 0 };
@@ -213,7 +215,7 @@ export class StatsdAggregator {
     let series = scope.table.get(h1, h2);
     if (series !== undefined && series.state !== SeriesState.Dead) return series;
     if (!this.mayCreate(scope, identity.name)) return null;
-    series = new SERIES_CLASSES[kind]!(identity.name, identity.tagsKey, scope.containerId);
+    series = this.newSeries(kind, identity, scope);
     scope.table.set(h1, h2, series, false);
     this.liveSeries++;
     scope.liveSeries++;
@@ -259,6 +261,15 @@ export class StatsdAggregator {
     return Reject.None;
   }
 
+  private newSeries(kind: KindCode, identity: SeriesIdentity, scope: Scope): Series {
+    const { shared } = this;
+    return new SERIES_CLASSES[kind]!(
+      shared.name(identity.name),
+      shared.tags(identity.tagsKey),
+      scope.containerId,
+    );
+  }
+
   private uncachedSeries(scope: Scope, line: StatsdLine, identity: SeriesIdentity): Series | null {
     const hash = hashRawKey(canonicalKey(identity, line.kind), this.hasher);
     return this.canonicalSeries(scope, line.kind, identity, hash.h1, hash.h2);
@@ -274,7 +285,7 @@ export class StatsdAggregator {
     let entry = this.timestamped.get(mapKey);
     if (entry === undefined) {
       if (!this.mayCreate(scope, identity.name)) return null;
-      const series = new SERIES_CLASSES[line.kind]!(identity.name, identity.tagsKey, scope.containerId);
+      const series = this.newSeries(line.kind, identity, scope);
       this.liveSeries++;
       scope.liveSeries++;
       entry = { series, scope, timeMs: line.timestampSec * 1000 };
