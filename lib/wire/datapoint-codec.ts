@@ -165,8 +165,11 @@ function timerFromRecord(record: TimerSummaryRecord): TimerSummary {
   return timer;
 }
 
-/** One datapoint's record; tags and percentiles are referenced, not copied. */
-export function datapointToRecord(point: Datapoint): DatapointRecord {
+/**
+ * One datapoint's record; tags and percentiles are referenced, not copied. A container id equal
+ * to `batchContainer` (the batch's dimensions' container_id) is left out: the batch says it.
+ */
+export function datapointToRecord(point: Datapoint, batchContainer?: string): DatapointRecord {
   return {
     name: point.name,
     kind: point.kind,
@@ -174,7 +177,7 @@ export function datapointToRecord(point: Datapoint): DatapointRecord {
     unit: point.unit,
     time_ms: point.timeMs,
     tags: point.tags,
-    container_id: point.containerId ?? null,
+    container_id: point.containerId === batchContainer ? null : (point.containerId ?? null),
     rate: point.rate ?? null,
     timer: point.timer === undefined ? null : timerToRecord(point.timer),
   };
@@ -190,6 +193,7 @@ export function datapointFromRecord(record: DatapointRecord, dimensions?: Readon
     tags: record.tags,
   };
   if (record.container_id !== null) point.containerId = record.container_id;
+  else if (dimensions?.container_id !== undefined) point.containerId = dimensions.container_id;
   if (record.rate !== null) point.rate = record.rate;
   if (record.timer !== null) point.timer = timerFromRecord(record.timer);
   if (dimensions !== undefined) point.dimensions = dimensions;
@@ -204,7 +208,7 @@ export function metricBatchToRecord(batch: MetricBatch): MetricBatchRecord {
   for (let i = 0; i < points.length; i++) {
     const point = points[i]!;
     if (point.dimensions !== shared) assertSameDimensions(point, i, shared);
-    datapoints[i] = datapointToRecord(point);
+    datapoints[i] = datapointToRecord(point, shared?.container_id);
   }
   return {
     agent_id: batch.agentId,

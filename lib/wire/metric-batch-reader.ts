@@ -127,6 +127,7 @@ class DatumReader {
       tags: this.stringMap(),
     };
     if (this.branch('container_id')) point.containerId = this.string();
+    else if (dimensions?.container_id !== undefined) point.containerId = dimensions.container_id;
     if (this.branch('rate')) point.rate = this.double();
     if (this.branch('timer')) point.timer = this.timer();
     if (dimensions !== undefined) point.dimensions = dimensions;

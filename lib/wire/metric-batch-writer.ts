@@ -82,10 +82,11 @@ export class MetricBatchWriter {
     this.reserve(MAX_VARINT + 1);
     if (points.length > 0) {
       this.long(points.length, 'datapoints');
+      const batchContainer = dimensions?.container_id;
       for (let i = 0; i < points.length; i++) {
         const point = points[i]!;
         if (point.dimensions !== dimensions) assertSameDimensions(point, i, dimensions);
-        this.datapoint(point);
+        this.datapoint(point, batchContainer);
       }
       this.reserve(1);
     }
@@ -93,7 +94,8 @@ export class MetricBatchWriter {
     return Buffer.from(this.bytes.subarray(0, this.pos));
   }
 
-  private datapoint(point: Datapoint): void {
+  /** `batchContainer`: the batch's dimensions' container_id, which its datapoints need not repeat. */
+  private datapoint(point: Datapoint, batchContainer: string | undefined): void {
     this.string(point.name);
     this.reserve(1 + 8);
     const kind = KIND_INDEX[point.kind];
@@ -115,7 +117,7 @@ export class MetricBatchWriter {
     // Union branches of container_id, rate and timer, and rate's double.
     this.reserve(3 + 8);
     const containerId = point.containerId;
-    if (containerId === undefined) this.bytes[this.pos++] = 0;
+    if (containerId === undefined || containerId === batchContainer) this.bytes[this.pos++] = 0;
     else {
       this.bytes[this.pos++] = 2;
       if (containerId === this.lastContainerId) this.copyBack(this.lastContainerStart, this.lastContainerEnd);

@@ -101,6 +101,18 @@ export function metricBatchArbitraries(text: fc.Arbitrary<string>) {
   return { stringMap, doubleMap, timer, dimensions, pointFields, senderFields };
 }
 
+/**
+ * A datapoint's container as the model has it: its own, else its batch's. A datapoint of a batch
+ * whose dimensions name a container belongs to that container unless it names another (the
+ * writer leaves the repeated id out, and readers take it from the batch).
+ */
+export function pointContainer(
+  own: string | undefined,
+  dimensions: Readonly<Dimensions> | undefined,
+): string | undefined {
+  return own ?? dimensions?.container_id;
+}
+
 /** Avro's long: a zig-zag varint, computed with BigInt (exact for any safe integer). */
 export function avroLong(value: number): number[] {
   let zigzag = value >= 0 ? BigInt(value) * 2n : BigInt(value) * -2n - 1n;

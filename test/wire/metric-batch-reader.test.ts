@@ -20,7 +20,12 @@ import {
   singleObjectHeader,
   singleObjectMetricBatchWriter,
 } from '../../lib/wire/single-object.js';
-import { avroLong as long, metricBatchArbitraries, plain } from './metric-batch-arbitraries.js';
+import {
+  avroLong as long,
+  metricBatchArbitraries,
+  plain,
+  pointContainer,
+} from './metric-batch-arbitraries.js';
 import { sampleBatch } from './samples.js';
 
 const { decoder } = singleObjectCodec('MetricBatch');
@@ -78,8 +83,9 @@ const pointArb = fc.record(pointFields, plain);
 const batchArb: fc.Arbitrary<MetricBatch> = fc
   .record({ ...senderFields, points: fc.array(pointArb, { maxLength: 12 }) }, plain)
   .map(({ dimensions, points, ...sender }) => {
-    const datapoints = points.map(({ containerId, rate, timer, ...required }) => {
+    const datapoints = points.map(({ containerId: own, rate, timer, ...required }) => {
       const point: Datapoint = required;
+      const containerId = pointContainer(own, dimensions);
       if (containerId !== undefined) point.containerId = containerId;
       if (rate !== undefined) point.rate = rate;
       if (timer !== undefined) point.timer = timer;

@@ -13,7 +13,7 @@ import {
 import { MetricBatchWriter } from '../../lib/wire/metric-batch-writer.js';
 import { schemaCatalog } from '../../lib/wire/schemas.js';
 import { singleObjectCodec, singleObjectHeader } from '../../lib/wire/single-object.js';
-import { avroLong, metricBatchArbitraries, plain } from './metric-batch-arbitraries.js';
+import { avroLong, metricBatchArbitraries, plain, pointContainer } from './metric-batch-arbitraries.js';
 import { containerDimensions, sampleBatch } from './samples.js';
 
 const { encoder, decoder } = singleObjectCodec('MetricBatch');
@@ -61,7 +61,8 @@ const batchArb: fc.Arbitrary<MetricBatch> = fc
         timeMs: draft.timeMs,
         tags,
       };
-      if (draft.containerId !== undefined) point.containerId = draft.containerId;
+      const containerId = pointContainer(draft.containerId, dimensions);
+      if (containerId !== undefined) point.containerId = containerId;
       if (draft.rate !== undefined) point.rate = draft.rate;
       if (draft.timer !== undefined) point.timer = draft.timer;
       if (dimensions !== undefined) point.dimensions = dimensions;
@@ -128,6 +129,34 @@ describe('MetricBatchWriter', () => {
     };
     const copied = { ...batch, datapoints: [point, ...batch.datapoints.slice(1)] };
     expect(writer.encode(copied)).toEqual(writer.encode(batch));
+  });
+
+  it("writes a datapoint's container id only when the batch's dimensions do not already say it", () => {
+    const writer = new MetricBatchWriter(schema, header);
+    const batch = sampleBatch();
+    const id = containerDimensions.container_id!;
+    const points = batch.datapoints;
+    expect(points.every((point) => point.containerId === id)).toBe(true);
+    const other = 'f'.repeat(id.length);
+    const oneElsewhere = {
+      ...batch,
+      datapoints: [{ ...points[0]!, containerId: other }, ...points.slice(1)],
+    };
+    // The other container's id costs its length and its bytes; the batch's costs nothing (the
+    // union's branch byte is written either way).
+    expect(writer.encode(oneElsewhere).length - writer.encode(batch).length).toBe(
+      avroLong(other.length).length + other.length,
+    );
+    const decoded = metricBatchFromRecord(decoder.decode(writer.encode(oneElsewhere)));
+    expect(decoded.datapoints.map((point) => point.containerId)).toEqual([
+      other,
+      ...points.slice(1).map(() => id),
+    ]);
+    // Written through the records (avsc) too: the same bytes.
+    expect(writer.encode(oneElsewhere)).toEqual(encoder.encode(metricBatchToRecord(oneElsewhere)));
+    // A datapoint of the batch that names no container is read as the batch's.
+    const unnamed = { ...batch, datapoints: [{ ...points[1]!, containerId: undefined }] };
+    expect(metricBatchFromRecord(decoder.decode(writer.encode(unnamed))).datapoints[0]!.containerId).toBe(id);
   });
 
   it('refuses datapoints with other dimensions than the batch, and recovers for the next batch', () => {

@@ -102,7 +102,12 @@ export function datapointsOfEveryKind(dimensions?: Readonly<Dimensions>): Datapo
       tags: { ключ: 'значение', emoji: '🐄' },
     },
   ];
-  if (dimensions !== undefined) for (const point of points) point.dimensions = dimensions;
+  if (dimensions === undefined) return points;
+  for (const point of points) {
+    point.dimensions = dimensions;
+    // A datapoint of a container's batch belongs to the container (the wire carries it once).
+    if (dimensions.container_id !== undefined) point.containerId ??= dimensions.container_id;
+  }
   return points;
 }
 
