@@ -17,7 +17,12 @@ export function percentileRecordMaker(keys: readonly string[]): PercentileRecord
   if (keys.includes('__proto__')) return (values) => assignRecord(keys, values);
   // JSON.stringify spells any string as a safe JavaScript string literal.
   const body = keys.map((key, i) => `${JSON.stringify(key)}: v[${i}]`).join(', ');
-  return new Function('v', `return { ${body} };`) as PercentileRecordMaker;
+  try {
+    return new Function('v', `return { ${body} };`) as PercentileRecordMaker;
+  } catch {
+    // node --disallow-code-generation-from-strings: the plain build, larger but the same records.
+    return (values) => assignRecord(keys, values);
+  }
 }
 
 /** The plain build, for key lists that get no maker of their own. */

@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { assignRecord, PercentileRecords, percentileRecordMaker } from '../../lib/model/percentile-record.js';
 
@@ -54,5 +57,22 @@ describe('PercentileRecords', () => {
       expect(records.make(keys, [i, -i])).toEqual({ [String(i)]: i, [`${i}.5`]: -i });
     }
     expect(records.make(['0', '0.5'], [1, 2])).toEqual({ '0': 1, '0.5': 2 });
+  });
+});
+
+describe('without code generation from strings', () => {
+  it('builds the same records the plain way (node --disallow-code-generation-from-strings)', () => {
+    // The compiled module, as the CLI runs it (npm run build).
+    const module = pathToFileURL(join(import.meta.dirname, '../../dist/lib/model/percentile-record.js')).href;
+    const script = [
+      `const { percentileRecordMaker } = await import(${JSON.stringify(module)});`,
+      "console.log(JSON.stringify(percentileRecordMaker(['50', '99.9'])([1, 2])));",
+    ].join('\n');
+    const out = execFileSync(
+      process.execPath,
+      ['--disallow-code-generation-from-strings', '--input-type=module', '-e', script],
+      { encoding: 'utf8' },
+    );
+    expect(JSON.parse(out)).toEqual({ '50': 1, '99.9': 2 });
   });
 });
