@@ -9,6 +9,8 @@
  * key list.
  */
 
+import { setEntry } from './set-entry.js';
+
 export type PercentileRecordMaker = (values: readonly number[]) => Record<string, number>;
 
 /** The record maker of one key list: values[i] becomes the value of keys[i]. */
@@ -28,17 +30,7 @@ export function percentileRecordMaker(keys: readonly string[]): PercentileRecord
 /** The plain build, for key lists that get no maker of their own. */
 export function assignRecord(keys: readonly string[], values: readonly number[]): Record<string, number> {
   const record: Record<string, number> = {};
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    if (key === '__proto__')
-      Object.defineProperty(record, key, {
-        value: values[i],
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    else record[key] = values[i]!;
-  }
+  for (let i = 0; i < keys.length; i++) setEntry(record, keys[i]!, values[i]!);
   return record;
 }
 

@@ -11,6 +11,7 @@
  * poison-input tests fail if a later avsc stops calling it.
  */
 import avro from 'avsc';
+import { setEntry } from '../model/set-entry.js';
 import { WireError } from './errors.js';
 
 /** The part of avsc's internal byte cursor the readers below use. */
@@ -99,15 +100,7 @@ class BoundedMapType extends avro.types.MapType {
     for (let count = readBlockCount(tap); count !== 0; count = readBlockCount(tap)) {
       for (let i = 0; i < count; i++) {
         const key = tap.readString();
-        // An assignment to "__proto__" would set the prototype and lose the entry.
-        if (key === '__proto__')
-          Object.defineProperty(out, key, {
-            value: values._read(tap),
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-        else out[key] = values._read(tap);
+        setEntry(out, key, values._read(tap));
       }
     }
     return out;

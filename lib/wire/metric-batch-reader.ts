@@ -24,6 +24,7 @@
 import type { Datapoint, MetricKind, SketchSnapshot, TimerSummary } from '../model/datapoint.js';
 import { DIMENSION_KEYS, type Dimensions } from '../model/dimensions.js';
 import { PercentileRecords } from '../model/percentile-record.js';
+import { setEntry } from '../model/set-entry.js';
 import type { MetricBatch } from './datapoint-codec.js';
 import { WireError } from './errors.js';
 
@@ -165,8 +166,7 @@ class DatumReader {
     for (let count = this.blockCount(); count !== 0; count = this.blockCount()) {
       for (let i = 0; i < count; i++) {
         const key = this.string();
-        if (key === '__proto__') defineEntry(map, key, this.string());
-        else map[key] = this.string();
+        setEntry(map, key, this.string());
       }
     }
     return map;
@@ -345,9 +345,4 @@ class DatumReader {
   private truncated(): WireError {
     return new WireError('truncated', `MetricBatch: the datum ends past the message (${this.end} bytes)`);
   }
-}
-
-/** An assignment to "__proto__" would set the prototype and lose the entry (bounded-types.ts). */
-function defineEntry<T>(map: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
 }
