@@ -88,7 +88,6 @@ async function startStatsd(
       }
     : {};
   const source = new StatsdSource({ ...s, ...attribution }, engine, logger, log);
-  registerStatsdMetrics(registry, engine.stats, aggregator, () => source.kernelDrops);
   const ports =
     s.containerPorts === null
       ? null
@@ -103,6 +102,10 @@ async function startStatsd(
           log,
           logger,
         });
+  registerStatsdMetrics(registry, engine.stats, aggregator, () => ({
+    shared: source.kernelDrops,
+    container: ports?.kernelDrops() ?? null,
+  }));
   if (ports !== null) {
     registerContainerPortMetrics(registry, ports);
     await ports.start();

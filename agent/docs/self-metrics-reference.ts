@@ -86,7 +86,10 @@ function rowsOf(registry: Registry): Row[] {
 
 export function agentSelfMetrics(): Row[] {
   const registry = new Registry();
-  registerStatsdMetrics(registry, new StatsdStats(), inert<TimedAggregator>(), () => null);
+  registerStatsdMetrics(registry, new StatsdStats(), inert<TimedAggregator>(), () => ({
+    shared: null,
+    container: null,
+  }));
   registerContainerPortMetrics(registry, inert<ContainerPorts>());
   registerScrapeMetrics(registry, []);
   registerMetadataMetrics(registry, inert<MetadataService>({ provider: 'none' }), inert<ContainerRegistry>());

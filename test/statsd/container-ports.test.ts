@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -110,6 +111,51 @@ describe('per-container StatsD ports (real sockets)', () => {
       });
     });
   }
+
+  it("counts the kernel's drops on container ports, closed ports' included (native receiver)", async () => {
+    const e = engine();
+    // 64 KiB (the kernel doubles it) holds about 60 of the flood's datagrams.
+    const { ports: p } = ports(
+      { ports: 'ephemeral', receiver: 'native', stateFile: null, recvBufferSize: 64 * 1024 },
+      e,
+    );
+    await p.sync(['ctr-1']);
+    const port = p.portOf('ctr-1')!;
+    expect(p.kernelDrops()).toBe(0);
+    // A child process floods the port while this process's event loop is blocked (spawnSync),
+    // so nothing is read and the kernel drops what the buffer cannot hold.
+    const flood = 500;
+    const sender = `
+      const socket = require('node:dgram').createSocket('udp4');
+      let left = ${flood};
+      const next = () => left-- > 0
+        ? socket.send(Buffer.alloc(1000, 97), ${port}, '127.0.0.1', next)
+        : socket.close();
+      next();`;
+    expect(spawnSync(process.execPath, ['-e', sender]).status).toBe(0);
+    // The kernel reports a socket's drop count with the next datagram it delivers.
+    const client = dgram.createSocket('udp4');
+    await new Promise<void>((resolve, reject) =>
+      client.send('last:1|c', port, HOST, (error) => (error ? reject(error) : resolve())),
+    );
+    client.close();
+    await waitFor(
+      () => e.stats.packets + (p.kernelDrops() ?? 0) === flood + 1,
+      'every datagram read or dropped',
+    );
+    const drops = p.kernelDrops()!;
+    expect(drops).toBeGreaterThan(flood / 2);
+    expect(e.stats.packets).toBe(flood + 1 - drops);
+    // The port closes with its container; its drops stay counted.
+    await p.sync([]);
+    expect(p.kernelDrops()).toBe(drops);
+  });
+
+  it('has no kernel drop count with the dgram receiver, which cannot tell', async () => {
+    const { ports: p } = ports({ ports: 'ephemeral', receiver: 'dgram', stateFile: null });
+    await p.sync(['ctr-1']);
+    expect(p.kernelDrops()).toBeNull();
+  });
 
   it('hands out the lowest free ports of the range, skipping one another process holds', async () => {
     const range = await freeRange(4);

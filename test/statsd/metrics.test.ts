@@ -22,7 +22,7 @@ describe('StatsD self-metrics', () => {
   it('exposes received, rejected-by-reason, dropped and live-series counts', async () => {
     const engine = engineWithCaps(2);
     const registry = new Registry();
-    registerStatsdMetrics(registry, engine.stats, engine.aggregator, () => 7);
+    registerStatsdMetrics(registry, engine.stats, engine.aggregator, () => ({ shared: 7, container: 3 }));
     engine.ingestPacket(Buffer.from('a:1|c\nb:x|c\nc:1|q\nd:1|c\ne:1|c\n'));
     engine.ingestPacket(Buffer.alloc(1001, 97));
     engine.ingestPacket(Buffer.from('d:1|c\nd:2|c'), '', ''); // attribution on, no container
@@ -35,13 +35,17 @@ describe('StatsD self-metrics', () => {
     expect(text).toContain('corral_statsd_lines_rejected_total{reason="packet_too_large"} 1');
     expect(text).toContain('corral_statsd_lines_dropped_total{reason="cardinality_total"} 1');
     expect(text).toContain('corral_statsd_live_series 2');
-    expect(text).toContain('corral_statsd_udp_kernel_drops_total 7');
+    expect(text).toContain('corral_statsd_udp_kernel_drops_total{port="shared"} 7');
+    expect(text).toContain('corral_statsd_udp_kernel_drops_total{port="container"} 3');
   });
 
   it('times every flush, whoever calls it, and counts the datapoints flushed', async () => {
     const engine = engineWithCaps(100);
     const registry = new Registry();
-    registerStatsdMetrics(registry, engine.stats, engine.aggregator, () => null);
+    registerStatsdMetrics(registry, engine.stats, engine.aggregator, () => ({
+      shared: null,
+      container: null,
+    }));
     engine.ingestPacket(Buffer.from('a:1|c\nb:2|g\nc:3|ms'));
     // The run loop calls the aggregator's flush, the engine's goes through it too.
     const first = engine.aggregator.flush(10_000);

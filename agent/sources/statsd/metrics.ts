@@ -4,6 +4,14 @@ import type { ContainerPorts } from './container-ports/container-ports.js';
 import { REJECT_REASON_NAMES } from './reject-reason.js';
 import type { StatsdStats } from './stats.js';
 
+/** Kernel drops by port kind; null where the receiver cannot tell (node:dgram) or there is no such port. */
+export interface KernelDrops {
+  /** The shared StatsD port. */
+  shared: number | null;
+  /** The per-container ports together. */
+  container: number | null;
+}
+
 /**
  * Self-metrics of the StatsD source and its aggregation. The hot path bumps plain numbers;
  * these read them when scraped, so counting costs nothing per line.
@@ -12,7 +20,7 @@ export function registerStatsdMetrics(
   registry: Registry,
   stats: StatsdStats,
   aggregator: TimedAggregator,
-  kernelDrops: () => number | null,
+  kernelDrops: () => KernelDrops,
 ): void {
   const read = (metric: Counter | Gauge, value: number) => {
     metric.reset();
@@ -101,10 +109,14 @@ export function registerStatsdMetrics(
   });
   new Counter({
     name: 'corral_statsd_udp_kernel_drops_total',
-    help: 'UDP datagrams the kernel dropped because the socket buffer was full (native receiver only).',
+    help: 'UDP datagrams the kernel dropped because a socket buffer was full (native receiver only), by port: shared (the shared StatsD port), container (the per-container ports together).',
+    labelNames: ['port'],
     registers: [registry],
     collect() {
-      read(this, kernelDrops() ?? 0);
+      this.reset();
+      const { shared, container } = kernelDrops();
+      this.inc({ port: 'shared' }, shared ?? 0);
+      if (container !== null) this.inc({ port: 'container' }, container);
     },
   });
   new Gauge({

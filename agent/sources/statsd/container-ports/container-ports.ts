@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { RateLimitedLog } from '../../../../lib/log/rate-limited.js';
 import { formatAddress } from '../listen-address.js';
-import { ReceiveArea } from '../native-udp-listener.js';
+import { type NativeUdpListener, ReceiveArea } from '../native-udp-listener.js';
 import {
   openUdpListener,
   type PacketConsumer,
@@ -51,6 +51,11 @@ interface Served {
   readonly listener: UdpListener;
 }
 
+/** A native listener's kernel drops (its last count once closed); 0 for a dgram one. */
+function kernelDropsOf(listener: UdpListener): number {
+  return 'kernelDrops' in listener ? (listener as NativeUdpListener).kernelDrops() : 0;
+}
+
 /** Why a container has no port; it is counted once and retried at every sync. */
 type Refusal = 'exhausted' | 'bind_error';
 
@@ -71,6 +76,8 @@ export class ContainerPorts {
   private readonly remembered = new Map<string, number>();
   private readonly refused = new Map<string, Refusal>();
   private area: ReceiveArea | null = null;
+  /** Kernel drops of the listeners closed so far: their sockets are gone, their drops stay counted. */
+  private closedKernelDrops = 0;
   /** sync, start and close run one at a time, in call order. */
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
@@ -129,7 +136,7 @@ export class ContainerPorts {
       for (const [id, served] of this.served) {
         if (wanted.has(id)) continue;
         this.served.delete(id);
-        await served.listener.close();
+        await this.closeListener(served.listener);
         this.stats.closed++;
         changed = true;
         this.options.logger.info(
@@ -156,6 +163,17 @@ export class ContainerPorts {
       .sort((a, b) => (a.containerId < b.containerId ? -1 : a.containerId > b.containerId ? 1 : 0));
   }
 
+  /**
+   * Datagrams the kernel dropped because a port's socket buffer was full, over every port this
+   * agent has served (closed ones included); null with the dgram receiver, which cannot tell.
+   */
+  kernelDrops(): number | null {
+    if (!usesNativeReceiver(this.options.receiver)) return null;
+    let drops = this.closedKernelDrops;
+    for (const { listener } of this.served.values()) drops += kernelDropsOf(listener);
+    return drops;
+  }
+
   /** The port of a container, if it has one. */
   portOf(containerId: string): number | undefined {
     return this.served.get(containerId)?.endpoint.port;
@@ -170,9 +188,14 @@ export class ContainerPorts {
       this.closed = true;
       const all = [...this.served.values()];
       this.served.clear();
-      await Promise.all(all.map((s) => s.listener.close()));
+      await Promise.all(all.map((s) => this.closeListener(s.listener)));
       this.stats.closed += all.length;
     });
+  }
+
+  private async closeListener(listener: UdpListener): Promise<void> {
+    await listener.close();
+    this.closedKernelDrops += kernelDropsOf(listener);
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {
