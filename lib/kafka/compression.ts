@@ -20,6 +20,7 @@
 import { decompress as fzstdDecompress } from 'fzstd';
 import kafkajs, { CompressionTypes } from 'kafkajs';
 import snappy from 'snappyjs';
+import { ConfigError } from '../config/errors.js';
 
 // kafkajs is CommonJS, and Node's named-export detection stops before CompressionCodecs.
 const { CompressionCodecs } = kafkajs;
@@ -97,7 +98,22 @@ function lazy<T>(load: () => Promise<T>): () => Promise<T> {
   };
 }
 
-const lz4 = lazy(async () => (await import('lz4-napi')).default);
+/**
+ * lz4-napi's Rust code allocates with mimalloc, which keeps the pages it frees for its threads
+ * (here libuv's pool) to reuse instead of giving them back: an agent compressing its flushes
+ * held 60-100 MB more than with gzip, and 400 decompressions of a 2 MiB frame grew a process by
+ * 410 MB (30 MB with the pages given back; docs/benchmarks.md). A purge delay of 0 gives freed
+ * pages back at once, for a little system time. mimalloc reads its options as the module loads,
+ * so this comes before the import; a value the operator set is kept.
+ */
+function returnFreedMemoryAtOnce(): void {
+  process.env.MIMALLOC_PURGE_DELAY ??= '0';
+}
+
+const lz4 = lazy(async () => {
+  returnFreedMemoryAtOnce();
+  return (await import('lz4-napi')).default;
+});
 
 const zstd = lazy(async () => {
   const module = (await import('@bokuweb/zstd-wasm')).default;
@@ -120,6 +136,22 @@ export const zstdCodec: KafkaCodec = {
   compress: async (encoder) => asBuffer((await zstd()).compress(encoder.buffer, ZSTD_LEVEL)),
   decompress: async (buffer) => asBuffer(fzstdDecompress(buffer)),
 };
+
+/**
+ * Loads the native or wasm module a codec needs now, so that a machine without it (no lz4-napi
+ * binary for its platform) fails at start with the setting named, not at every send.
+ */
+export async function loadCompressionCodec(compression: KafkaCompression): Promise<void> {
+  try {
+    if (compression === 'lz4') await lz4();
+    else if (compression === 'zstd') await zstd();
+  } catch (error) {
+    throw new ConfigError(
+      'kafka.compression',
+      `kafka.compression: ${compression} cannot be loaded on this machine (${(error as Error).message}); gzip, snappy and none need no native code`,
+    );
+  }
+}
 
 let registered = false;
 

@@ -73,7 +73,7 @@ describe('configuration schema', () => {
     expect(config.kafka).toEqual({
       brokers: ['127.0.0.1:9092'],
       topicPrefix: 'corral.',
-      compression: 'gzip',
+      compression: 'lz4',
       schemaRegistryUrl: '',
       requestTimeout: 30_000,
       tls: 'off',

@@ -4,11 +4,12 @@
  * prescribe, and every codec through the librdkafka mock broker both ways: the agent's
  * producer to a kafkajs consumer and to librdkafka's, and librdkafka's producer to kafkajs.
  */
-import { execFile as execFileCallback } from 'node:child_process';
+import { execFile as execFileCallback, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import kafkajs, { CompressionTypes, type Consumer, Kafka, logLevel } from 'kafkajs';
 import snappy from 'snappyjs';
@@ -452,5 +453,79 @@ describe('compressed batches through Kafka (librdkafka mock broker)', () => {
     await consumed(name, sent.length);
     expect(received.get(name)!.map((v) => v.toString('hex'))).toEqual(sent.map((v) => v.toString('hex')));
     if (spy) expect(spy.decompress).toHaveBeenCalled();
+  });
+});
+
+describe('lz4 memory', () => {
+  /** A child node (the compiled module, as the CLI runs it) decompressing a 2 MiB frame `rounds` times. */
+  function lz4Child(
+    rounds: number,
+    env: Record<string, string> = {},
+  ): { purgeDelay: string; grownMb: number } {
+    const module = pathToFileURL(join(import.meta.dirname, '../../dist/lib/kafka/compression.js')).href;
+    const script = `
+      const { lz4Codec } = await import(${JSON.stringify(module)});
+      let text = '';
+      for (let i = 0; text.length < 2 * 1024 * 1024; i++) text += 'http.latency.' + (i % 620) + ':' + Math.random() + '|ms\\n';
+      const frame = await lz4Codec.compress({ buffer: Buffer.from(text) });
+      await lz4Codec.decompress(frame);
+      gc();
+      const before = process.memoryUsage.rss();
+      for (let i = 0; i < ${rounds}; i++) {
+        await lz4Codec.decompress(frame);
+        if (i % 20 === 19) gc();
+      }
+      gc();
+      console.log(JSON.stringify({
+        purgeDelay: process.env.MIMALLOC_PURGE_DELAY,
+        grownMb: (process.memoryUsage.rss() - before) / 1048576,
+      }));`;
+    const { MIMALLOC_PURGE_DELAY: _, ...inherited } = process.env;
+    const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { ...inherited, ...env },
+    });
+    return JSON.parse(out);
+  }
+
+  it("gives lz4-napi's freed memory back to the system (mimalloc's purge delay 0)", () => {
+    // Kept by mimalloc (MIMALLOC_PURGE_DELAY=1000), they left the process about 410 MB larger; given back, 30.
+    const { purgeDelay, grownMb } = lz4Child(400);
+    expect(purgeDelay).toBe('0');
+    expect(grownMb).toBeLessThan(120);
+  });
+
+  it("keeps the operator's own purge delay", () => {
+    expect(lz4Child(1, { MIMALLOC_PURGE_DELAY: '250' }).purgeDelay).toBe('250');
+  });
+});
+
+describe('loading a codec at start', () => {
+  afterEach(() => {
+    vi.doUnmock('lz4-napi');
+    vi.resetModules();
+  });
+
+  it('loads lz4 and zstd now, and needs nothing for the others', async () => {
+    const { loadCompressionCodec } = await import('../../lib/kafka/compression.js');
+    for (const codec of KAFKA_CODECS) await expect(loadCompressionCodec(codec)).resolves.toBeUndefined();
+  });
+
+  it('fails as a config error naming kafka.compression when the module cannot be loaded', async () => {
+    vi.resetModules();
+    // As lz4-napi's loader fails on a platform without a prebuilt binary.
+    vi.doMock('lz4-napi', () => ({
+      get default(): never {
+        throw new Error('no lz4-napi binary for this platform');
+      },
+    }));
+    const { loadCompressionCodec } = await import('../../lib/kafka/compression.js');
+    const { ConfigError } = await import('../../lib/config/errors.js');
+    const failure = await loadCompressionCodec('lz4').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ConfigError);
+    expect((failure as InstanceType<typeof ConfigError>).key).toBe('kafka.compression');
+    expect((failure as Error).message).toMatch(
+      /^kafka\.compression: lz4 cannot be loaded on this machine \(.*no lz4-napi binary/,
+    );
   });
 });

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CorralConfig } from '../../../lib/config/schema.js';
 import { kafkaClientSettings } from '../../../lib/kafka/client-config.js';
+import { loadCompressionCodec } from '../../../lib/kafka/compression.js';
 import type { RateLimitedLog } from '../../../lib/log/rate-limited.js';
 import { collectedCounter, collectedGauge } from '../../../lib/metrics/collected.js';
 import { registerSpoolMetrics } from '../../../lib/spool/metrics.js';
@@ -54,6 +55,7 @@ export async function startKafkaSink(
 ): Promise<KafkaSink> {
   const k = config.kafka;
   const host = hostname();
+  await loadCompressionCodec(k.compression);
   const writers = await wireWriters(config, logger);
   const spool = await openSpool({
     dir: k.spoolDir,
