@@ -85,7 +85,8 @@ export async function runCollector(
 
     const client = kafkaClientSettings(k, `corral-collector-${hostname()}`);
     const deadLetters = new DeadLetters(
-      options.transport?.deadLetters ?? new KafkaDeadLetterProducer(client, compressionType(k.compression)),
+      options.transport?.deadLetters ??
+        new KafkaDeadLetterProducer(client, compressionType(k.compression), k.maxRequestBytes),
       topics.deadLetter,
       log,
     );

@@ -24,10 +24,10 @@
  *                         read_uncommitted, from the beginning) reads every message the mock
  *                         still holds (it keeps a few MB per partition), each key's batches in
  *                         write order
- * Target: >= 200,000 datapoints/s produced from one agent (gzip, the default compression).
+ * Target: >= 200,000 datapoints/s produced from one agent (lz4, the default compression).
  *
  *   BENCH_SECONDS       measured seconds per compression (default 10), after a 2 s warm-up
- *   BENCH_COMPRESSION   comma-separated kafka.compression values (default gzip,none)
+ *   BENCH_COMPRESSION   comma-separated kafka.compression values (default lz4,gzip,none)
  *   BENCH_PARTITIONS    partitions of the metrics topic (default 12)
  *   BENCH_BROKERS       brokers in the mock cluster (default 1)
  *   BENCH_CPU_PROFILE   a directory: writes a V8 CPU profile of each measured run there
@@ -55,7 +55,7 @@ import { realisticDatapoints } from '../shared/realistic-datapoints.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = 2;
-const COMPRESSIONS = (process.env.BENCH_COMPRESSION ?? 'gzip,none').split(',') as KafkaCompression[];
+const COMPRESSIONS = (process.env.BENCH_COMPRESSION ?? 'lz4,gzip,none').split(',') as KafkaCompression[];
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 12);
 const BROKERS = Number(process.env.BENCH_BROKERS ?? 1);
 const TARGET_DATAPOINTS_PER_SECOND = 200_000;

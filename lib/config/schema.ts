@@ -247,6 +247,11 @@ const kafka = {
         'Confluent Schema Registry: when set, messages use its wire format (schema ids registered at start, subjects <topic>-value) instead of Avro single-object encoding. Credentials may go in the URL (https://user:password@host).',
     },
   ),
+  maxRequestBytes: setting(size({ min: 1024, max: '1GiB' }), {
+    default: 1_000_000,
+    description:
+      "Most bytes of records (keys and values before compression) one produce request carries; a send of more goes as several requests in one transaction. Kafka refuses a partition's record batch larger than the topic's max.message.bytes (the broker's message.max.bytes, 1 MB by default) even when every record is smaller: keep this at or under it.",
+  }),
   requestTimeout: setting(duration({ min: '100ms' }), {
     default: '30s',
     description:

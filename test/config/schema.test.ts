@@ -75,6 +75,7 @@ describe('configuration schema', () => {
       topicPrefix: 'corral.',
       compression: 'lz4',
       schemaRegistryUrl: '',
+      maxRequestBytes: 1_000_000,
       requestTimeout: 30_000,
       tls: 'off',
       tlsCaFile: '',

@@ -6,6 +6,7 @@
  */
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { registerKafkaCodecs } from '../../lib/kafka/compression.js';
 import { selfMetrics } from '../helpers/agent-process.js';
 import { batchMessage, rawProducer, testBatch } from '../helpers/metric-batches.js';
 import { metricByLabel } from './harness/pipeline.js';
@@ -23,6 +24,8 @@ describe('fault: poison messages on the metrics topic under steady load', () => 
   const deadLetters: DeadLetter[] = [];
 
   async function readDeadLetters(): Promise<Consumer> {
+    // The collector writes dead letters with kafka.compression, lz4 by default: our codec reads it.
+    registerKafkaCodecs();
     const kafka = new Kafka({
       clientId: 'corral-test',
       brokers: pipeline().broker.bootstrap,

@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
+import { registerKafkaCodecs } from '../../lib/kafka/compression.js';
 import type { Datapoint } from '../../lib/model/datapoint.js';
 import { metricBatchFromRecord } from '../../lib/wire/datapoint-codec.js';
 import { singleObjectCodec } from '../../lib/wire/single-object.js';
@@ -38,6 +39,8 @@ export async function consumeMetrics(
   topic: string,
   groupId: string,
 ): Promise<MetricsConsumer> {
+  // The agent compresses with lz4 by default, which kafkajs reads only with our codec.
+  registerKafkaCodecs();
   const kafka = new Kafka({ clientId: 'corral-test', brokers, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, readUncommitted: true });
   const received: ReceivedBatch[] = [];

@@ -6,7 +6,11 @@
  */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { AvroRecordEncoder, MAX_DATAPOINTS_PER_MESSAGE } from '../../agent/sinks/kafka/avro-encoder.js';
+import {
+  AvroRecordEncoder,
+  MAX_DATAPOINTS_PER_MESSAGE,
+  MAX_MESSAGE_BYTES,
+} from '../../agent/sinks/kafka/avro-encoder.js';
 import type { OutgoingRecord } from '../../agent/sinks/kafka/producer.js';
 import { singleObjectWriters } from '../../agent/sinks/kafka/wire-writers.js';
 import { EncodingSink, type RecordEncoder } from '../../agent/sinks/shared/encoding-sink.js';
@@ -74,6 +78,36 @@ describe('AvroRecordEncoder.metrics', () => {
     const names = batches.slice(0, 3).flatMap((b) => b.datapoints.map((p) => p.name));
     expect(names).toEqual(big.map((p) => p.name));
     expect(batches[3]!.datapoints.map((p) => p.value)).toEqual(node.map((p) => p.value));
+  });
+});
+
+describe('AvroRecordEncoder.metrics, messages of long tags', () => {
+  it('splits a message past MAX_MESSAGE_BYTES in halves, every datapoint once and in order', async () => {
+    const container = Object.freeze({ container_id: 'c-1' });
+    // 1,000 datapoints of 1.5 KB of tags each: about 1.5 MB in one message.
+    const long = points(MAX_DATAPOINTS_PER_MESSAGE, container, 'app').map((p, i) => ({
+      ...p,
+      tags: { note: `${i}:`.padEnd(1500, 'x') },
+    }));
+    const encoder = new AvroRecordEncoder(
+      { topicPrefix: 'p.', agentId: 'agent-1', hostname: 'host-1' },
+      singleObjectWriters(),
+    );
+    const sink = new MemorySink(encoder);
+    await sink.write(long);
+    await sink.close();
+
+    const [records] = sink.stores;
+    expect(records!.length).toBe(4);
+    for (const record of records!) {
+      expect(record.value.length).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+      expect(record.key?.toString()).toBe('c-1');
+    }
+    const batches = records!.map((r) => metricBatchFromRecord(decoder.decode(r.value)));
+    expect(batches.map((b) => b.datapoints.length)).toEqual([250, 250, 250, 250]);
+    expect(new Set(batches.map((b) => b.batchId)).size).toBe(4);
+    const decoded = batches.flatMap((b) => b.datapoints.map((p) => [p.name, p.tags.note]));
+    expect(decoded).toEqual(long.map((p) => [p.name, p.tags.note]));
   });
 });
 

@@ -356,7 +356,10 @@ describe('compressed batches through Kafka (librdkafka mock broker)', () => {
     writeFileSync(`${rdkafkaClient}.c`, RDKAFKA_CLIENT_C);
     await execFile(process.env.CC || 'cc', ['-O2', '-o', rdkafkaClient, `${rdkafkaClient}.c`, '-lrdkafka']);
     broker = await startKafkaBroker();
-    const topics = KAFKA_CODECS.flatMap((codec) => [topic('agent', codec), topic('rdkafka', codec)]);
+    const topics = [
+      ...KAFKA_CODECS.flatMap((codec) => [topic('agent', codec), topic('rdkafka', codec)]),
+      topic('agent', 'split'),
+    ];
     for (const name of topics) await broker.createTopic(name, 1, 1);
     const kafka = new Kafka({
       clientId: 'corral-test',
@@ -412,6 +415,7 @@ describe('compressed batches through Kafka (librdkafka mock broker)', () => {
       clientId: 'corral-test',
       transactionalId: `${prefix}-${codec}`,
       compression: codec,
+      maxRequestBytes: 1_000_000,
       tls: { enabled: false, caFile: '', certFile: '', keyFile: '' },
       sasl: { mechanism: 'none', username: '', passwordFile: '' },
       requestTimeoutMs: 5000,
@@ -439,6 +443,37 @@ describe('compressed batches through Kafka (librdkafka mock broker)', () => {
       { maxBuffer: 64 << 20, timeout: 20_000 },
     );
     expect(stdout.trimEnd().split('\n')).toEqual(sent.map((v) => v.toString('hex')));
+  });
+
+  it('sends a transaction of more than maxRequestBytes as several requests, in order', async () => {
+    const name = topic('agent', 'split');
+    const spy = spyOn('lz4')!;
+    const producer = new AgentProducer({
+      brokers: broker.bootstrap,
+      clientId: 'corral-test',
+      transactionalId: `${prefix}-split`,
+      compression: 'lz4',
+      maxRequestBytes: 10_000,
+      tls: { enabled: false, caFile: '', certFile: '', keyFile: '' },
+      sasl: { mechanism: 'none', username: '', passwordFile: '' },
+      requestTimeoutMs: 5000,
+    });
+    // 60 records of 1,032 bytes with their framing: 9 fit in 10,000, so 7 requests.
+    const records: OutgoingRecord[] = Array.from({ length: 60 }, (_, i) => ({
+      topic: name,
+      key: Buffer.from(`k${String(i).padStart(2, '0')}`),
+      value: Buffer.from(`${i}:`.padEnd(996, 'x')),
+      timeMs: Date.now(),
+    }));
+    try {
+      await producer.send(records);
+    } finally {
+      await producer.disconnect();
+    }
+    await consumed(name, records.length);
+    expect(received.get(name)!.map((v) => v.toString())).toEqual(records.map((r) => r.value.toString()));
+    // One partition: one lz4 record batch per request.
+    expect(spy.compress).toHaveBeenCalledTimes(7);
   });
 
   it.each(KAFKA_CODECS)('%s: librdkafka producer -> kafkajs consumer', async (codec) => {
@@ -473,7 +508,7 @@ describe('lz4 memory', () => {
       const before = process.memoryUsage.rss();
       for (let i = 0; i < ${rounds}; i++) {
         await lz4Codec.decompress(frame);
-        if (i % 20 === 19) gc();
+        if (i % 5 === 4) gc();
       }
       gc();
       console.log(JSON.stringify({
@@ -489,10 +524,14 @@ describe('lz4 memory', () => {
   }
 
   it("gives lz4-napi's freed memory back to the system (mimalloc's purge delay 0)", () => {
-    // Kept by mimalloc (MIMALLOC_PURGE_DELAY=1000), they left the process about 410 MB larger; given back, 30.
+    // The same work with mimalloc keeping freed pages, as it does by default: alone on this
+    // machine it grew the process by about 410 MB, and by 30 MB given back (70-140 MB when the
+    // machine is busy, against 290-350).
+    const kept = lz4Child(400, { MIMALLOC_PURGE_DELAY: '1000' });
     const { purgeDelay, grownMb } = lz4Child(400);
     expect(purgeDelay).toBe('0');
-    expect(grownMb).toBeLessThan(120);
+    expect(kept.grownMb).toBeGreaterThan(200);
+    expect(grownMb).toBeLessThan(kept.grownMb * 0.6);
   });
 
   it("keeps the operator's own purge delay", () => {

@@ -56,6 +56,7 @@ describe('AgentProducer after a transaction that could not be aborted', () => {
       clientId: 'producer-recovery',
       transactionalId: 'producer-recovery-agent',
       compression: 'none',
+      maxRequestBytes: 1_000_000,
       requestTimeoutMs: 2000,
       tls: { enabled: false, caFile: '', certFile: '', keyFile: '' },
       sasl: { mechanism: 'none', username: '', passwordFile: '' },

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { registerKafkaCodecs } from '../../lib/kafka/compression.js';
 import { ConfluentDecoder, SchemaRegistryClient } from '../../lib/wire/confluent.js';
 import { metadataUpdateFromRecord, metricBatchFromRecord } from '../../lib/wire/datapoint-codec.js';
 import { type MessageName, schemaCatalog } from '../../lib/wire/schemas.js';
@@ -50,6 +51,8 @@ describe('agent -> Kafka wire formats and the metadata topic (real CLI, mock bro
       },
     );
     messages.length = 0;
+    // The agent compresses with lz4 by default, which kafkajs reads only with our codec.
+    registerKafkaCodecs();
     const kafka = new Kafka({
       clientId: 'corral-test',
       brokers: broker.bootstrap,

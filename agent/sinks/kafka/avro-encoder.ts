@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Datapoint } from '../../../lib/model/datapoint.js';
-import type { MetadataUpdate, TaskEvent } from '../../../lib/model/dimensions.js';
+import type { Dimensions, MetadataUpdate, TaskEvent } from '../../../lib/model/dimensions.js';
 import {
   groupByDimensions,
   metadataUpdateToRecord,
@@ -30,6 +30,14 @@ export const TOMBSTONE: Buffer = Buffer.alloc(0);
  * each, well under Kafka's default 1 MB message.max.bytes even uncompressed.
  */
 export const MAX_DATAPOINTS_PER_MESSAGE = 1000;
+
+/**
+ * Encoded bytes past which a MetricBatch is split in two and encoded again. Kafka refuses a
+ * record batch (compressed) beyond the topic's max.message.bytes, 1 MB by default, and one
+ * refused record would hold up the spool behind it; long tags can make 1,000 datapoints
+ * several MB where they are usually about 100 KB.
+ */
+export const MAX_MESSAGE_BYTES = 512 * 1024;
 
 /**
  * Avro messages: MetricBatches per container (its datapoints share one dimensions record)
@@ -62,29 +70,44 @@ export class AvroRecordEncoder implements RecordEncoder {
 
   /**
    * A MetricBatch per container (per dimensions), split every MAX_DATAPOINTS_PER_MESSAGE
-   * datapoints so that no message nears Kafka's default 1 MB limit (message.max.bytes).
+   * datapoints, and in halves while one is over MAX_MESSAGE_BYTES encoded, so that no message
+   * nears Kafka's default 1 MB limit (message.max.bytes).
    */
   *metrics(batch: readonly Datapoint[]): Iterable<PendingRecord> {
     const now = Date.now();
     for (const group of groupByDimensions(batch)) {
-      const key = group.dimensions?.container_id ?? group.datapoints[0]?.containerId ?? this.options.hostname;
+      const key = Buffer.from(
+        group.dimensions?.container_id ?? group.datapoints[0]?.containerId ?? this.options.hostname,
+      );
       for (let from = 0; from < group.datapoints.length; from += MAX_DATAPOINTS_PER_MESSAGE) {
         const datapoints = group.datapoints.slice(from, from + MAX_DATAPOINTS_PER_MESSAGE);
-        yield () => ({
-          topic: this.metricsTopic,
-          key: Buffer.from(key),
-          value: this.writer.encode({
-            agentId: this.options.agentId,
-            hostname: this.options.hostname,
-            sentMs: now,
-            batchId: `${this.run}-${this.sequence++}`,
-            dimensions: group.dimensions,
-            datapoints,
-          }),
-          timeMs: now,
-        });
+        yield () => this.metricBatches(key, group.dimensions, datapoints, now);
       }
     }
+  }
+
+  /** One message of the datapoints, or, past MAX_MESSAGE_BYTES, those of each half in turn. */
+  private metricBatches(
+    key: Buffer,
+    dimensions: Readonly<Dimensions> | undefined,
+    datapoints: readonly Datapoint[],
+    now: number,
+  ): OutgoingRecord[] {
+    const value = this.writer.encode({
+      agentId: this.options.agentId,
+      hostname: this.options.hostname,
+      sentMs: now,
+      batchId: `${this.run}-${this.sequence++}`,
+      dimensions,
+      datapoints,
+    });
+    if (value.length <= MAX_MESSAGE_BYTES || datapoints.length === 1)
+      return [{ topic: this.metricsTopic, key, value, timeMs: now }];
+    const half = Math.ceil(datapoints.length / 2);
+    return [
+      ...this.metricBatches(key, dimensions, datapoints.slice(0, half), now),
+      ...this.metricBatches(key, dimensions, datapoints.slice(half), now),
+    ];
   }
 
   events(events: readonly TaskEvent[]): OutgoingRecord[] {

@@ -6,6 +6,7 @@ import {
   registerKafkaCodecs,
 } from '../../../lib/kafka/compression.js';
 import { LazyProducer } from '../../../lib/kafka/lazy-producer.js';
+import { recordBytes, requestRuns } from '../../../lib/kafka/request-runs.js';
 
 /** One Kafka message of a batch the sink hands over. */
 export interface OutgoingRecord {
@@ -24,6 +25,8 @@ export interface ProducerSettings extends KafkaClientSettings {
   transactionalId: string;
   /** lz4, snappy and zstd through codecs registered into kafkajs (lib/kafka/compression.ts). */
   compression: KafkaCompression;
+  /** Most record bytes (keys and values, uncompressed) per produce request: kafka.maxRequestBytes. */
+  maxRequestBytes: number;
 }
 
 /**
@@ -54,26 +57,15 @@ export class AgentProducer {
     await this.producer.run(async (producer) => {
       const transaction = await producer.transaction();
       try {
-        const byTopic = new Map<string, { key: Buffer | null; value: Buffer | null; timestamp: string }[]>();
-        for (const r of records) {
-          let messages = byTopic.get(r.topic);
-          if (messages === undefined) {
-            messages = [];
-            byTopic.set(r.topic, messages);
-          }
-          // An empty value is a tombstone (avro-encoder.ts): Kafka's null value.
-          messages.push({
-            key: r.key,
-            value: r.value.length === 0 ? null : r.value,
-            timestamp: String(r.timeMs),
+        // One request at a time (maxInFlightRequests 1), so the records stay in order.
+        for (const run of requestRuns(records, this.settings.maxRequestBytes, recordBytes)) {
+          await transaction.sendBatch({
+            acks: -1,
+            timeout: this.settings.requestTimeoutMs,
+            compression: compressionType(this.settings.compression),
+            topicMessages: topicMessages(run),
           });
         }
-        await transaction.sendBatch({
-          acks: -1,
-          timeout: this.settings.requestTimeoutMs,
-          compression: compressionType(this.settings.compression),
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
         await transaction.commit();
       } catch (error) {
         await transaction.abort().catch(() => undefined);
@@ -85,4 +77,23 @@ export class AgentProducer {
   disconnect(): Promise<void> {
     return this.producer.disconnect();
   }
+}
+
+/** kafkajs's per-topic message lists for one request. */
+function topicMessages(records: readonly OutgoingRecord[]) {
+  const byTopic = new Map<string, { key: Buffer | null; value: Buffer | null; timestamp: string }[]>();
+  for (const r of records) {
+    let messages = byTopic.get(r.topic);
+    if (messages === undefined) {
+      messages = [];
+      byTopic.set(r.topic, messages);
+    }
+    // An empty value is a tombstone (avro-encoder.ts): Kafka's null value.
+    messages.push({
+      key: r.key,
+      value: r.value.length === 0 ? null : r.value,
+      timestamp: String(r.timeMs),
+    });
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }

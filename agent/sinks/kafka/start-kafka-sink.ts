@@ -68,6 +68,7 @@ export async function startKafkaSink(
     ...kafkaClientSettings(k, `corral-agent-${host}`),
     transactionalId: `corral-agent-${host}`,
     compression: k.compression,
+    maxRequestBytes: k.maxRequestBytes,
   });
   const encoder = new AvroRecordEncoder(
     { topicPrefix: k.topicPrefix, agentId: host, hostname: host },

@@ -3,8 +3,11 @@ import type { Datapoint, DatapointSink } from '../../../lib/model/datapoint.js';
 import type { MetadataUpdate, TaskEvent } from '../../../lib/model/dimensions.js';
 import type { OutgoingRecord } from '../kafka/producer.js';
 
-/** One Kafka message, encoded when called (so a large write is encoded a message at a time). */
-export type PendingRecord = () => OutgoingRecord;
+/**
+ * Kafka messages, encoded when called (so a large write is encoded a few at a time): usually
+ * one; more when one would have been too large.
+ */
+export type PendingRecord = () => OutgoingRecord | readonly OutgoingRecord[];
 
 /** Turns what the agent emits into Kafka records (Avro values, partition keys, topics). */
 export interface RecordEncoder {
@@ -78,7 +81,9 @@ export abstract class EncodingSink implements DatapointSink {
     try {
       for (const pending of encode()) {
         try {
-          records.push(pending());
+          const made = pending();
+          if (Array.isArray(made)) records.push(...made);
+          else records.push(made as OutgoingRecord);
         } catch (error) {
           this.encodeFailed(error);
         }

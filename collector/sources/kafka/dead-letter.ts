@@ -8,6 +8,7 @@
 import { CompressionTypes, type IHeaders, Kafka, type Message } from 'kafkajs';
 import { type KafkaClientSettings, kafkaConfig } from '../../../lib/kafka/client-config.js';
 import { LazyProducer } from '../../../lib/kafka/lazy-producer.js';
+import { RECORD_OVERHEAD_BYTES, requestRuns } from '../../../lib/kafka/request-runs.js';
 import type { RateLimitedLog } from '../../../lib/log/rate-limited.js';
 import type { PoisonReason } from '../../model.js';
 
@@ -98,12 +99,28 @@ export class DeadLetters {
  * (a retried send, a chunk re-consumed after a crash), never lost. (kafkajs's idempotent
  * producer needs the controller, which some brokers, librdkafka's mock among them, misreport.)
  */
+/** What a dead letter takes in a produce request: key, value, header names and values, framing. */
+function messageBytes(message: Message): number {
+  let bytes = RECORD_OVERHEAD_BYTES + byteLength(message.key) + byteLength(message.value);
+  for (const [name, value] of Object.entries(message.headers ?? {}))
+    bytes +=
+      Buffer.byteLength(name) +
+      (Array.isArray(value) ? value : [value]).reduce((n, v) => n + byteLength(v), 0);
+  return bytes;
+}
+
+function byteLength(bytes: Buffer | string | null | undefined): number {
+  return bytes == null ? 0 : Buffer.byteLength(bytes);
+}
+
 export class KafkaDeadLetterProducer implements DeadLetterProducer {
   private readonly producer: LazyProducer;
 
   constructor(
     settings: KafkaClientSettings,
     private readonly compression: CompressionTypes = CompressionTypes.GZIP,
+    /** kafka.maxRequestBytes: poison messages near the size limit go a request or a few each. */
+    private readonly maxRequestBytes = 1_000_000,
   ) {
     const kafka = new Kafka(kafkaConfig(settings));
     this.producer = new LazyProducer(() =>
@@ -115,9 +132,10 @@ export class KafkaDeadLetterProducer implements DeadLetterProducer {
   }
 
   async send(topic: string, messages: Message[]): Promise<void> {
-    await this.producer.run((producer) =>
-      producer.send({ topic, messages, acks: -1, compression: this.compression }),
-    );
+    await this.producer.run(async (producer) => {
+      for (const run of requestRuns(messages, this.maxRequestBytes, messageBytes))
+        await producer.send({ topic, messages: run, acks: -1, compression: this.compression });
+    });
   }
 
   disconnect(): Promise<void> {
