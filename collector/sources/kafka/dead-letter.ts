@@ -94,11 +94,6 @@ export class DeadLetters {
   }
 }
 
-/**
- * A plain kafkajs producer, acks from all in-sync replicas: a dead letter may be written twice
- * (a retried send, a chunk re-consumed after a crash), never lost. (kafkajs's idempotent
- * producer needs the controller, which some brokers, librdkafka's mock among them, misreport.)
- */
 /** What a dead letter takes in a produce request: key, value, header names and values, framing. */
 function messageBytes(message: Message): number {
   let bytes = RECORD_OVERHEAD_BYTES + byteLength(message.key) + byteLength(message.value);
@@ -113,6 +108,11 @@ function byteLength(bytes: Buffer | string | null | undefined): number {
   return bytes == null ? 0 : Buffer.byteLength(bytes);
 }
 
+/**
+ * A plain kafkajs producer, acks from all in-sync replicas: a dead letter may be written twice
+ * (a retried send, a chunk re-consumed after a crash), never lost. (kafkajs's idempotent
+ * producer needs the controller, which some brokers, librdkafka's mock among them, misreport.)
+ */
 export class KafkaDeadLetterProducer implements DeadLetterProducer {
   private readonly producer: LazyProducer;
 
