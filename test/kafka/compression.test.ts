@@ -406,31 +406,41 @@ describe('compressed batches through Kafka (librdkafka mock broker)', () => {
   };
   afterEach(() => vi.restoreAllMocks());
 
-  it.each(KAFKA_CODECS)('%s: the agent producer -> kafkajs and librdkafka consumers', async (codec) => {
-    const name = topic('agent', codec);
-    const sent = values(codec);
-    const spy = spyOn(codec);
+  /** Sends the records as the agent does, in one transaction, and disconnects. */
+  async function sendAsAgent(
+    transactionalId: string,
+    compression: KafkaCompression,
+    records: OutgoingRecord[],
+    maxRequestBytes = 1_000_000,
+  ): Promise<void> {
     const producer = new AgentProducer({
       brokers: broker.bootstrap,
       clientId: 'corral-test',
-      transactionalId: `${prefix}-${codec}`,
-      compression: codec,
-      maxRequestBytes: 1_000_000,
+      transactionalId,
+      compression,
+      maxRequestBytes,
       tls: { enabled: false, caFile: '', certFile: '', keyFile: '' },
       sasl: { mechanism: 'none', username: '', passwordFile: '' },
       requestTimeoutMs: 5000,
     });
+    try {
+      await producer.send(records);
+    } finally {
+      await producer.disconnect();
+    }
+  }
+
+  it.each(KAFKA_CODECS)('%s: the agent producer -> kafkajs and librdkafka consumers', async (codec) => {
+    const name = topic('agent', codec);
+    const sent = values(codec);
+    const spy = spyOn(codec);
     const records: OutgoingRecord[] = sent.map((value, i) => ({
       topic: name,
       key: Buffer.from(`key-${i % 3}`),
       value,
       timeMs: Date.now(),
     }));
-    try {
-      await producer.send(records);
-    } finally {
-      await producer.disconnect();
-    }
+    await sendAsAgent(`${prefix}-${codec}`, codec, records);
     await consumed(name, sent.length);
     expect(received.get(name)!.map((v) => v.toString('hex'))).toEqual(sent.map((v) => v.toString('hex')));
     if (spy) {
@@ -448,16 +458,6 @@ describe('compressed batches through Kafka (librdkafka mock broker)', () => {
   it('sends a transaction of more than maxRequestBytes as several requests, in order', async () => {
     const name = topic('agent', 'split');
     const spy = spyOn('lz4')!;
-    const producer = new AgentProducer({
-      brokers: broker.bootstrap,
-      clientId: 'corral-test',
-      transactionalId: `${prefix}-split`,
-      compression: 'lz4',
-      maxRequestBytes: 10_000,
-      tls: { enabled: false, caFile: '', certFile: '', keyFile: '' },
-      sasl: { mechanism: 'none', username: '', passwordFile: '' },
-      requestTimeoutMs: 5000,
-    });
     // 60 records of 1,032 bytes with their framing: 9 fit in 10,000, so 7 requests.
     const records: OutgoingRecord[] = Array.from({ length: 60 }, (_, i) => ({
       topic: name,
@@ -465,11 +465,7 @@ describe('compressed batches through Kafka (librdkafka mock broker)', () => {
       value: Buffer.from(`${i}:`.padEnd(996, 'x')),
       timeMs: Date.now(),
     }));
-    try {
-      await producer.send(records);
-    } finally {
-      await producer.disconnect();
-    }
+    await sendAsAgent(`${prefix}-split`, 'lz4', records, 10_000);
     await consumed(name, records.length);
     expect(received.get(name)!.map((v) => v.toString())).toEqual(records.map((r) => r.value.toString()));
     // One partition: one lz4 record batch per request.
