@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import type { CorralConfig } from '../lib/config/schema.js';
 import { readBearerToken } from '../lib/http/bearer-token.js';
 import { kafkaClientSettings } from '../lib/kafka/client-config.js';
-import { compressionType } from '../lib/kafka/compression.js';
+import { compressionType, loadCompressionCodec } from '../lib/kafka/compression.js';
 import { RateLimitedLog } from '../lib/log/rate-limited.js';
 import { registryClient } from '../lib/wire/registry-client.js';
 import { crashHook } from './fault-hook.js';
@@ -84,6 +84,8 @@ export async function runCollector(
     opens.push(() => reload.stop());
 
     const client = kafkaClientSettings(k, `corral-collector-${hostname()}`);
+    // Dead letters are written with kafka.compression: a codec that cannot load stops the start, naming it.
+    if (options.transport?.deadLetters === undefined) await loadCompressionCodec(k.compression);
     const deadLetters = new DeadLetters(
       options.transport?.deadLetters ??
         new KafkaDeadLetterProducer(client, compressionType(k.compression), k.maxRequestBytes),
