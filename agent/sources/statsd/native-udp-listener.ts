@@ -53,6 +53,11 @@ export interface NativeUdpListener extends UdpListener {
   kernelDrops(): number;
 }
 
+/** A listener's kernel drops (its last count once closed); null for node:dgram's, which cannot tell. */
+export function kernelDropsOf(listener: UdpListener): number | null {
+  return 'kernelDrops' in listener ? (listener as NativeUdpListener).kernelDrops() : null;
+}
+
 /**
  * The memory a batch is received into: SLOTS datagrams of slotSize bytes, their lengths and,
  * when asked for, their senders. One area can serve many sockets (the per-container ports):

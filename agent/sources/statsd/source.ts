@@ -3,6 +3,7 @@ import type { RateLimitedLog } from '../../../lib/log/rate-limited.js';
 import { AddressAttribution, type ContainerForAddress } from './address-attribution.js';
 import { formatAddress, type ListenAddress } from './listen-address.js';
 import {
+  kernelDropsOf,
   listenUdpNative,
   type NativeUdpListener,
   nativeUdp,
@@ -119,7 +120,7 @@ export class StatsdSource {
 
   /** Datagrams the kernel dropped for a full socket buffer (native receiver only). */
   get kernelDrops(): number | null {
-    return this.udp !== null && 'kernelDrops' in this.udp ? this.udp.kernelDrops() : null;
+    return this.udp === null ? null : kernelDropsOf(this.udp);
   }
 
   get tcpAddress(): ListenAddress | null {

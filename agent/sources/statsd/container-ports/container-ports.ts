@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { RateLimitedLog } from '../../../../lib/log/rate-limited.js';
 import { formatAddress } from '../listen-address.js';
-import { type NativeUdpListener, ReceiveArea } from '../native-udp-listener.js';
+import { kernelDropsOf, ReceiveArea } from '../native-udp-listener.js';
 import {
   openUdpListener,
   type PacketConsumer,
@@ -49,11 +49,6 @@ export class ContainerPortStats {
 interface Served {
   readonly endpoint: ContainerEndpoint;
   readonly listener: UdpListener;
-}
-
-/** A native listener's kernel drops (its last count once closed); 0 for a dgram one. */
-function kernelDropsOf(listener: UdpListener): number {
-  return 'kernelDrops' in listener ? (listener as NativeUdpListener).kernelDrops() : 0;
 }
 
 /** Why a container has no port; it is counted once and retried at every sync. */
@@ -170,7 +165,7 @@ export class ContainerPorts {
   kernelDrops(): number | null {
     if (!usesNativeReceiver(this.options.receiver)) return null;
     let drops = this.closedKernelDrops;
-    for (const { listener } of this.served.values()) drops += kernelDropsOf(listener);
+    for (const { listener } of this.served.values()) drops += kernelDropsOf(listener) ?? 0;
     return drops;
   }
 
@@ -195,7 +190,7 @@ export class ContainerPorts {
 
   private async closeListener(listener: UdpListener): Promise<void> {
     await listener.close();
-    this.closedKernelDrops += kernelDropsOf(listener);
+    this.closedKernelDrops += kernelDropsOf(listener) ?? 0;
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {
