@@ -117,7 +117,7 @@ describe('EncodingSink', () => {
       metrics: (batch) =>
         batch.map((point) => () => {
           if (point.value === 1) throw new Error('cannot encode');
-          return { topic: 't', key: null, value: Buffer.from(String(point.value)), timeMs: 0 };
+          return [{ topic: 't', key: null, value: Buffer.from(String(point.value)), timeMs: 0 }];
         }),
       events: () => [],
       metadata: () => [],
@@ -138,7 +138,7 @@ describe('EncodingSink', () => {
       metrics: (batch) =>
         batch.map((point) => () => {
           busy(2);
-          return { topic: 't', key: null, value: Buffer.from(String(point.value)), timeMs: 0 };
+          return [{ topic: 't', key: null, value: Buffer.from(String(point.value)), timeMs: 0 }];
         }),
       events: () => [],
       metadata: () => [],

@@ -12,7 +12,7 @@ const log = new RateLimitedLog(pino({ level: 'silent' }));
 /** One record per datapoint, its id (the datapoint's value) in the record's value; -1: 64 KiB. */
 const encoder: RecordEncoder = {
   metrics: (batch) =>
-    batch.map((point) => () => (point.value < 0 ? makeRecord(0, 65_536) : makeRecord(point.value))),
+    batch.map((point) => () => [point.value < 0 ? makeRecord(0, 65_536) : makeRecord(point.value)]),
   events: () => [],
   metadata: () => [],
 };

@@ -7,7 +7,7 @@ import type { OutgoingRecord } from '../kafka/producer.js';
  * Kafka messages, encoded when called (so a large write is encoded a few at a time): usually
  * one; more when one would have been too large.
  */
-export type PendingRecord = () => OutgoingRecord | readonly OutgoingRecord[];
+export type PendingRecord = () => readonly OutgoingRecord[];
 
 /** Turns what the agent emits into Kafka records (Avro values, partition keys, topics). */
 export interface RecordEncoder {
@@ -23,7 +23,7 @@ export interface RecordEncoder {
 const ENCODE_SLICE_MS = 5;
 
 /** The records as they are, for writes small enough to encode at once. */
-const ready = (records: readonly OutgoingRecord[]): PendingRecord[] => records.map((record) => () => record);
+const ready = (records: readonly OutgoingRecord[]): PendingRecord[] => [() => records];
 
 /**
  * A sink that stores encoded records (the Kafka sink's spool, `corral start`'s in-process
@@ -81,9 +81,7 @@ export abstract class EncodingSink implements DatapointSink {
     try {
       for (const pending of encode()) {
         try {
-          const made = pending();
-          if (Array.isArray(made)) records.push(...made);
-          else records.push(made as OutgoingRecord);
+          for (const record of pending()) records.push(record);
         } catch (error) {
           this.encodeFailed(error);
         }
